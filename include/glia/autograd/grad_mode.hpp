@@ -1,0 +1,30 @@
+// Grad mode: whether ops record themselves on the tape (per thread, on by default).
+#pragma once
+
+namespace glia {
+
+class GradMode {
+ public:
+  static bool enabled() { return flag(); }
+  static void set_enabled(bool on) { flag() = on; }
+
+ private:
+  static bool& flag() {
+    thread_local bool enabled = true;
+    return enabled;
+  }
+};
+
+// Turns recording off for its scope, for inference: no graph, no saved activations.
+class NoGradGuard {
+ public:
+  NoGradGuard() : previous_(GradMode::enabled()) { GradMode::set_enabled(false); }
+  ~NoGradGuard() { GradMode::set_enabled(previous_); }
+  NoGradGuard(const NoGradGuard&) = delete;
+  NoGradGuard& operator=(const NoGradGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
+}  // namespace glia

@@ -1,0 +1,53 @@
+// The tape: each recorded op leaves a Node on its result.
+//
+// A Node holds the autograd identities of the op's inputs (never their data) and a backward
+// function that maps the gradient of the result to one gradient per input. It returns an
+// undefined Tensor for inputs that need no gradient, and skips computing it: the first conv of
+// a network never computes a gradient for the image.
+#pragma once
+
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "glia/autograd/grad_mode.hpp"
+#include "glia/tensor/tensor.hpp"
+
+namespace glia {
+
+using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad_output)>;
+
+struct Node {
+  std::string op;                                    // for error messages and debugging
+  std::vector<std::shared_ptr<AutogradMeta>> inputs;  // null where no gradient is needed
+  BackwardFn backward;                               // released after it has run once
+};
+
+// True when an op on these inputs must be recorded: grad mode is on and some input needs a
+// gradient. Ops check this before building their backward closure.
+inline bool needs_graph(std::initializer_list<const Tensor*> inputs) {
+  if (!GradMode::enabled()) return false;
+  for (const Tensor* t : inputs) {
+    if (t->defined() && t->requires_grad()) return true;
+  }
+  return false;
+}
+
+// Makes `output` the result of a recorded op with these inputs. The backward function must
+// return one Tensor per input, in the same order; it captures detached tensors only.
+inline void record(const char* op, Tensor& output, std::initializer_list<Tensor> inputs,
+                   BackwardFn backward) {
+  auto node = std::make_shared<Node>();
+  node->op = op;
+  node->inputs.reserve(inputs.size());
+  for (Tensor t : inputs) {
+    node->inputs.push_back(t.defined() && t.requires_grad() ? t.meta_ptr() : nullptr);
+  }
+  node->backward = std::move(backward);
+  output.meta().grad_fn = std::move(node);
+}
+
+}  // namespace glia

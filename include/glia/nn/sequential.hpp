@@ -1,0 +1,126 @@
+// Sequential: layers applied in order. Its state names are "<index>.<name>" ("1.weight").
+#pragma once
+
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <type_traits>
+#include <utility>
+
+#include "glia/nn/module.hpp"
+
+namespace glia::nn {
+
+class Sequential : public Module {
+ public:
+  Sequential() = default;
+
+  // Takes a layer by value (net.add(nn::ReLU())) or shares an existing one.
+  template <class Layer, class = std::enable_if_t<std::is_base_of_v<Module, std::decay_t<Layer>>>>
+  Sequential& add(Layer&& layer) {
+    return add(std::make_shared<std::decay_t<Layer>>(std::forward<Layer>(layer)));
+  }
+  Sequential& add(std::shared_ptr<Module> layer) {
+    check_arg(layer != nullptr, "Sequential::add", "null layer");
+    layer->train(training_);
+    layers_.push_back(std::move(layer));
+    return *this;
+  }
+
+  size_t size() const { return layers_.size(); }
+  Module& operator[](size_t i) const {
+    check_arg(i < layers_.size(), "Sequential", "layer ", i, " out of range (", layers_.size(),
+              " layers)");
+    return *layers_[i];
+  }
+  // The layer at i as its concrete type, or nullptr if it is another type.
+  template <class Layer>
+  Layer* layer_as(size_t i) const {
+    return dynamic_cast<Layer*>(&(*this)[i]);
+  }
+
+  Tensor forward(const Tensor& x) override {
+    Tensor h = x;
+    for (const auto& layer : layers_) h = layer->forward(h);
+    return h;
+  }
+  // The input of every layer and the final output: for inspecting activations (Grad-CAM).
+  std::vector<Tensor> forward_all(const Tensor& x) {
+    std::vector<Tensor> outputs{x};
+    for (const auto& layer : layers_) outputs.push_back(layer->forward(outputs.back()));
+    return outputs;
+  }
+
+  Shape output_shape(const Shape& in) const override {
+    Shape s = in;
+    for (const auto& layer : layers_) s = layer->output_shape(s);
+    return s;
+  }
+  std::string type_name() const override { return "Sequential"; }
+
+  std::vector<NamedTensor> named_parameters() const override {
+    return prefixed([](const Module& m) { return m.named_parameters(); });
+  }
+  std::vector<NamedTensor> named_buffers() const override {
+    return prefixed([](const Module& m) { return m.named_buffers(); });
+  }
+
+  void train(bool on = true) override {
+    training_ = on;
+    for (const auto& layer : layers_) layer->train(on);
+  }
+
+  // A Keras-like table of layers, output shapes and parameter counts. Output shapes need an
+  // input shape (batch axis included, e.g. {1, 3, 240, 240}); without one they show as "?".
+  void summary(std::ostream& out = std::cout, const Shape& input_shape = {}) const {
+    const int kName = 28, kShape = 26;
+    const std::string rule(kName + kShape + 12, '_'), double_rule(kName + kShape + 12, '=');
+    out << "Model: \"sequential\"\n" << rule << "\n"
+        << std::left << std::setw(kName) << "Layer (type)" << std::setw(kShape) << "Output Shape"
+        << "Param #\n" << double_rule << "\n";
+    Shape shape = input_shape;
+    for (size_t i = 0; i < layers_.size(); ++i) {
+      const Module& layer = *layers_[i];
+      std::string shape_text = "?";
+      if (!shape.empty()) {
+        shape = layer.output_shape(shape);
+        shape_text = "(None";
+        for (size_t d = 1; d < shape.size(); ++d) shape_text += ", " + std::to_string(shape[d]);
+        shape_text += ")";
+      }
+      out << std::setw(kName) << (std::to_string(i) + " (" + layer.type_name() + ")")
+          << std::setw(kShape) << shape_text
+          << with_commas(layer.parameter_count() + layer.buffer_count()) << "\n";
+      out << (i + 1 < layers_.size() ? rule : double_rule) << "\n";
+    }
+    const int64_t trainable = parameter_count(), frozen = buffer_count();
+    out << "Total params: " << with_commas(trainable + frozen) << "\n"
+        << "Trainable params: " << with_commas(trainable) << "\n"
+        << "Non-trainable params: " << with_commas(frozen) << "\n" << rule << "\n";
+  }
+
+ private:
+  template <class Get>
+  std::vector<NamedTensor> prefixed(Get get) const {
+    std::vector<NamedTensor> all;
+    for (size_t i = 0; i < layers_.size(); ++i) {
+      for (NamedTensor& t : get(*layers_[i])) {
+        all.push_back({std::to_string(i) + "." + t.name, t.tensor});
+      }
+    }
+    return all;
+  }
+  static std::string with_commas(int64_t n) {
+    std::string digits = std::to_string(n), out;
+    for (size_t i = 0; i < digits.size(); ++i) {
+      if (i && (digits.size() - i) % 3 == 0) out += ',';
+      out += digits[i];
+    }
+    return out;
+  }
+
+  std::vector<std::shared_ptr<Module>> layers_;
+};
+
+}  // namespace glia::nn

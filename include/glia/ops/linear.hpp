@@ -1,0 +1,51 @@
+// Fully connected layer: y = x W^T + b.
+//
+// Shapes: x {N, in}, weight {out, in}, bias {out} or undefined -> y {N, out}.
+#pragma once
+
+#include "glia/autograd/node.hpp"
+#include "glia/tensor/eigen.hpp"
+
+namespace glia {
+
+inline Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor()) {
+  check_arg(x.defined() && weight.defined(), "linear", "undefined input or weight");
+  check_arg(x.dim() == 2 && weight.dim() == 2 && x.size(1) == weight.size(1), "linear",
+            "expects x {N, in} and weight {out, in}, got x ", shape_str(x.shape()), " and weight ",
+            shape_str(weight.shape()));
+  const int64_t n = x.size(0), in = x.size(1), out_features = weight.size(0);
+  check_arg(!bias.defined() || bias.shape() == Shape{out_features}, "linear", "bias ",
+            bias.defined() ? shape_str(bias.shape()) : "", " does not match weight ",
+            shape_str(weight.shape()));
+
+  Tensor y = Tensor::empty({n, out_features});
+  auto ym = as_matrix(y, n, out_features);
+  ym.noalias() = as_matrix(x, n, in) * as_matrix(weight, out_features, in).transpose();
+  if (bias.defined()) ym.rowwise() += as_array(bias).matrix().transpose();
+
+  if (needs_graph({&x, &weight, &bias})) {
+    const bool need_x = x.requires_grad(), need_w = weight.requires_grad();
+    const bool need_b = bias.defined() && bias.requires_grad();
+    record("linear", y, {x, weight, bias},
+           [=, x = x.detach(), w = weight.detach()](const Tensor& g) {
+             auto gm = as_matrix(g, n, out_features);
+             Tensor gx, gw, gb;
+             if (need_x) {
+               gx = Tensor::empty({n, in});
+               as_matrix(gx, n, in).noalias() = gm * as_matrix(w, out_features, in);
+             }
+             if (need_w) {
+               gw = Tensor::empty({out_features, in});
+               as_matrix(gw, out_features, in).noalias() = gm.transpose() * as_matrix(x, n, in);
+             }
+             if (need_b) {
+               gb = Tensor::empty({out_features});
+               as_array(gb) = gm.colwise().sum().transpose().array();
+             }
+             return std::vector<Tensor>{gx, gw, gb};
+           });
+  }
+  return y;
+}
+
+}  // namespace glia

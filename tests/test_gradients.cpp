@@ -1,0 +1,155 @@
+// Finite-difference gradient checks for every op and every layer, on odd sizes.
+#include "gradcheck.hpp"
+
+using namespace glia;
+using glia::testing::check_gradients;
+using glia::testing::distinct_values;
+
+namespace {
+Tensor param(const Shape& shape, Rng& rng, float scale = 1.0f) {
+  return Tensor::rand(shape, rng, -scale, scale).requires_grad(true);
+}
+}  // namespace
+
+TEST_CASE("gradient: elementwise add, sub, mul, neg and scalars") {
+  Rng rng(1);
+  Tensor a = param({3, 5}, rng), b = param({3, 5}, rng);
+  check_gradients([](const auto& in) { return in[0] + in[1]; }, {a, b});
+  check_gradients([](const auto& in) { return in[0] - in[1]; }, {a, b});
+  check_gradients([](const auto& in) { return in[0] * in[1]; }, {a, b});
+  check_gradients([](const auto& in) { return -in[0] * 3.0f + 2.0f; }, {a});
+  check_gradients([](const auto& in) { return 1.5f - in[0] * in[0]; }, {a});
+}
+
+TEST_CASE("gradient: sum and mean") {
+  Rng rng(2);
+  Tensor a = param({2, 3, 5}, rng);
+  check_gradients([](const auto& in) { return sum(in[0]); }, {a});
+  check_gradients([](const auto& in) { return mean(in[0] * in[0]); }, {a});
+}
+
+TEST_CASE("gradient: relu and sigmoid") {
+  Rng rng(3);
+  Tensor a = distinct_values({3, 7}, rng, 0.3f).requires_grad(true);
+  check_gradients([](const auto& in) { return relu(in[0]); }, {a});
+  check_gradients([](const auto& in) { return sigmoid(in[0]); }, {a});
+}
+
+TEST_CASE("gradient: conv2d, stride and padding variants") {
+  Rng rng(4);
+  struct Case { Shape x, w; int64_t stride, padding; };
+  const Case cases[] = {
+      {{2, 3, 7, 9}, {4, 3, 3, 3}, 1, 0},
+      {{2, 3, 7, 9}, {4, 3, 3, 3}, 1, 1},
+      {{1, 2, 9, 8}, {3, 2, 3, 5}, 2, 1},
+      {{2, 1, 8, 7}, {2, 1, 7, 7}, 1, 2},
+      {{1, 3, 5, 6}, {2, 3, 2, 2}, 3, 2},
+  };
+  for (const Case& c : cases) {
+    DYNAMIC_SECTION("x " << shape_str(c.x) << " w " << shape_str(c.w) << " stride " << c.stride
+                         << " padding " << c.padding) {
+      Tensor x = param(c.x, rng), w = param(c.w, rng, 0.5f), b = param({c.w[0]}, rng);
+      check_gradients(
+          [&](const auto& in) { return conv2d(in[0], in[1], in[2], c.stride, c.padding); },
+          {x, w, b});
+    }
+  }
+}
+
+TEST_CASE("gradient: conv2d with tiles of several output rows and no bias") {
+  // 40 output columns x 75 patch rows: more than one row per tile, with a short last tile.
+  Rng rng(5);
+  Tensor x = param({1, 3, 13, 40}, rng), w = param({2, 3, 5, 5}, rng, 0.3f);
+  check_gradients([](const auto& in) { return conv2d(in[0], in[1], Tensor(), 1, 2); }, {x, w});
+}
+
+TEST_CASE("gradient: batch_norm in training and inference") {
+  Rng rng(6);
+  Tensor x = param({3, 2, 3, 5}, rng), gamma = param({2}, rng), beta = param({2}, rng);
+  for (bool training : {true, false}) {
+    DYNAMIC_SECTION("training " << training) {
+      Tensor rm = Tensor::from({0.1f, -0.2f}, {2}), rv = Tensor::from({0.5f, 1.5f}, {2});
+      check_gradients(
+          [&](const auto& in) {
+            return batch_norm(in[0], in[1], in[2], rm, rv, training, 0.1f, 1e-3f);
+          },
+          {x, gamma, beta}, 1e-3, 5e-3);
+    }
+  }
+  SECTION("{N, C} input") {
+    Tensor x2 = param({5, 3}, rng), g2 = param({3}, rng), b2 = param({3}, rng);
+    Tensor rm = Tensor::zeros({3}), rv = Tensor::ones({3});
+    check_gradients(
+        [&](const auto& in) { return batch_norm(in[0], in[1], in[2], rm, rv, true, 0.1f, 1e-3f); },
+        {x2, g2, b2}, 1e-3, 5e-3);
+  }
+}
+
+TEST_CASE("gradient: max_pool2d, overlapping and floor cases") {
+  Rng rng(7);
+  struct Case { Shape x; int64_t kernel, stride; };
+  const Case cases[] = {{{2, 3, 8, 8}, 2, 2}, {{1, 2, 9, 11}, 3, 2}, {{2, 1, 13, 9}, 4, 4},
+                        {{1, 2, 7, 5}, 2, 1}};
+  for (const Case& c : cases) {
+    DYNAMIC_SECTION("x " << shape_str(c.x) << " kernel " << c.kernel << " stride " << c.stride) {
+      Tensor x = distinct_values(c.x, rng).requires_grad(true);
+      check_gradients([&](const auto& in) { return max_pool2d(in[0], c.kernel, c.stride); }, {x});
+    }
+  }
+}
+
+TEST_CASE("gradient: zero_pad2d, reshape, flatten") {
+  Rng rng(8);
+  Tensor x = param({2, 3, 4, 5}, rng);
+  check_gradients([](const auto& in) { return zero_pad2d(in[0], 2); }, {x});
+  check_gradients([](const auto& in) { return zero_pad2d(in[0], 0, 1, 3, 2); }, {x});
+  check_gradients([](const auto& in) { return flatten(in[0]); }, {x});
+  check_gradients([](const auto& in) { return reshape(in[0], {6, 20}) * 2.0f; }, {x});
+}
+
+TEST_CASE("gradient: linear") {
+  Rng rng(9);
+  Tensor x = param({3, 7}, rng), w = param({5, 7}, rng), b = param({5}, rng);
+  check_gradients([](const auto& in) { return linear(in[0], in[1], in[2]); }, {x, w, b});
+  check_gradients([](const auto& in) { return linear(in[0], in[1]); }, {x, w});
+}
+
+TEST_CASE("gradient: binary_cross_entropy_with_logits, logits and targets") {
+  Rng rng(10);
+  Tensor z = param({5, 1}, rng, 4.0f);
+  Tensor t = Tensor::from({1, 0, 0.3f, 1, 0}, {5, 1}).requires_grad(true);
+  check_gradients([](const auto& in) { return binary_cross_entropy_with_logits(in[0], in[1]); },
+                  {z, t});
+}
+
+TEST_CASE("gradient: every layer of the seed network, through Sequential") {
+  manual_seed(11);
+  Rng rng(11);
+  nn::Sequential net;
+  net.add(nn::ZeroPad2d(1));
+  net.add(nn::Conv2d(2, 3, 3));
+  net.add(nn::BatchNorm2d(3));
+  net.add(nn::ReLU());
+  net.add(nn::MaxPool2d(2));
+  net.add(nn::Flatten());
+  net.add(nn::Dense(3 * 3 * 4, 2));
+  net.add(nn::Sigmoid());
+  Tensor x = param({2, 2, 7, 9}, rng);
+  std::vector<Tensor> inputs{x};
+  for (const Tensor& p : net.parameters()) inputs.push_back(p);
+  check_gradients([&](const auto& in) { return net.forward(in[0]); }, inputs, 1e-3, 1e-2);
+}
+
+TEST_CASE("gradient: Conv2d layer with stride and padding, Dense without bias") {
+  manual_seed(12);
+  Rng rng(12);
+  nn::Conv2d conv(2, 3, 3, /*stride=*/2, /*padding=*/1);
+  Tensor x = param({1, 2, 7, 6}, rng);
+  std::vector<Tensor> inputs{x};
+  for (const Tensor& p : conv.parameters()) inputs.push_back(p);
+  check_gradients([&](const auto& in) { return conv.forward(in[0]); }, inputs);
+
+  nn::Dense dense(4, 3, /*bias=*/false);
+  Tensor y = param({2, 4}, rng);
+  check_gradients([&](const auto& in) { return dense.forward(in[0]); }, {y, dense.parameters()[0]});
+}
