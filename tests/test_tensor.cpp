@@ -1,13 +1,113 @@
+// Tensor, Rng and the autograd engine.
 #include <catch2/catch.hpp>
 
 #include <glia/glia.hpp>
 
 using namespace glia;
 
-TEST_CASE("copies share storage") {
+TEST_CASE("tensor: copies share storage; clone and detach behave as documented") {
   Tensor a = Tensor::zeros({2, 3});
   Tensor b = a;
   b.data()[4] = 5.0f;
   CHECK(a.data()[4] == 5.0f);
   CHECK(reinterpret_cast<uintptr_t>(a.data()) % 64 == 0);
+  Tensor c = a.clone();
+  c.data()[4] = 1.0f;
+  CHECK(a.data()[4] == 5.0f);
+  CHECK(a.detach().shares_storage_with(a));
+  CHECK_FALSE(c.shares_storage_with(a));
+}
+
+TEST_CASE("tensor: factories, shape queries and item") {
+  Tensor t = Tensor::from({1, 2, 3, 4, 5, 6}, {2, 3});
+  CHECK(t.shape() == Shape{2, 3});
+  CHECK(t.numel() == 6);
+  CHECK(t.dim() == 2);
+  CHECK(t.size(1) == 3);
+  CHECK(Tensor::ones({3}).data()[2] == 1.0f);
+  CHECK(Tensor::full({1}, 2.5f).item() == 2.5f);
+  CHECK_THROWS_AS(t.item(), std::invalid_argument);
+  CHECK_THROWS_AS(Tensor::from({1, 2, 3}, {2, 2}), std::invalid_argument);
+  CHECK_THROWS_AS(t.size(2), std::invalid_argument);
+  CHECK_THROWS_AS(Tensor().shape(), std::invalid_argument);
+}
+
+TEST_CASE("rng: seeded, reproducible, and in range") {
+  Rng a(42), b(42), c(43);
+  CHECK(a.next_u64() == b.next_u64());
+  CHECK(a.next_u64() != c.next_u64());
+  Rng r(1);
+  double mean = 0.0, square = 0.0;
+  const int n = 20000;
+  for (int i = 0; i < n; ++i) {
+    const float u = r.uniform();
+    REQUIRE(u >= 0.0f);
+    REQUIRE(u < 1.0f);
+    const float z = r.normal();
+    mean += z / n;
+    square += double(z) * z / n;
+    REQUIRE(r.below(7) < 7u);
+  }
+  CHECK(std::fabs(mean) < 0.05);
+  CHECK(std::fabs(square - 1.0) < 0.05);
+  Tensor x = Tensor::rand({1000}, r, -2.0f, 3.0f);
+  CHECK(as_array(x).minCoeff() >= -2.0f);
+  CHECK(as_array(x).maxCoeff() < 3.0f);
+}
+
+TEST_CASE("autograd: gradients accumulate over uses and over backward calls") {
+  Tensor a = Tensor::from({1, 2, 3}, {3}).requires_grad(true);
+  Tensor y = sum(a * a + a);  // dy/da = 2a + 1
+  y.backward();
+  CHECK(a.grad().data()[0] == 3.0f);
+  CHECK(a.grad().data()[2] == 7.0f);
+  sum(a).backward();  // accumulates, like PyTorch
+  CHECK(a.grad().data()[0] == 4.0f);
+}
+
+TEST_CASE("autograd: only inputs that need a gradient get one") {
+  Rng rng(1);
+  Tensor image = Tensor::rand({1, 2, 6, 6}, rng);  // no requires_grad: never gets a gradient
+  Tensor w = Tensor::rand({3, 2, 3, 3}, rng).requires_grad(true);
+  sum(conv2d(image, w, Tensor())).backward();
+  CHECK(w.grad().defined());
+  CHECK_FALSE(image.grad().defined());
+  CHECK_FALSE(image.requires_grad());
+}
+
+TEST_CASE("autograd: NoGradGuard records nothing and restores the mode") {
+  Tensor a = Tensor::ones({2}).requires_grad(true);
+  {
+    NoGradGuard no_grad;
+    Tensor y = a * a;
+    CHECK_FALSE(y.requires_grad());
+    CHECK_THROWS_AS(sum(y).backward(), std::invalid_argument);
+  }
+  CHECK(GradMode::enabled());
+  CHECK((a * a).requires_grad());
+}
+
+TEST_CASE("autograd: backward on a non-scalar or a freed graph throws") {
+  Tensor a = Tensor::ones({2, 2}).requires_grad(true);
+  Tensor y = a * a;
+  CHECK_THROWS_WITH(y.backward(), Catch::Contains("backward") && Catch::Contains("{2, 2}"));
+  Tensor loss = sum(y);
+  loss.backward();
+  CHECK_THROWS_WITH(loss.backward(), Catch::Contains("already used"));
+  CHECK_THROWS_AS(Tensor::ones({1}).backward(), std::invalid_argument);
+}
+
+TEST_CASE("autograd: a deep chain does not overflow the stack") {
+  Tensor a = Tensor::ones({1}).requires_grad(true);
+  Tensor h = a;
+  for (int i = 0; i < 100000; ++i) h = h + 0.0f;
+  h.backward();
+  CHECK(a.grad().item() == 1.0f);
+}
+
+TEST_CASE("autograd: results of ops cannot be marked as leaves") {
+  Tensor a = Tensor::ones({1}).requires_grad(true);
+  Tensor y = a * 2.0f;
+  CHECK_THROWS_AS(y.requires_grad(true), std::invalid_argument);
+  CHECK_FALSE(y.is_leaf());
 }

@@ -1,0 +1,133 @@
+// Checkpoints: round trip, atomic writes, and every bad-file case.
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include <unistd.h>
+
+#include <glia/glia.hpp>
+
+using namespace glia;
+using Catch::Contains;
+namespace fs = std::filesystem;
+
+namespace {
+
+nn::Sequential small_net() {
+  nn::Sequential net;
+  net.add(nn::Conv2d(2, 3, 3));
+  net.add(nn::BatchNorm2d(3));
+  net.add(nn::Flatten());
+  net.add(nn::Dense(12, 1));
+  return net;
+}
+
+struct TempDir {
+  fs::path path;
+  TempDir() : path(fs::temp_directory_path() / ("glia_test_" + std::to_string(::getpid()))) {
+    fs::create_directories(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+  std::string file(const std::string& name) const { return (path / name).string(); }
+};
+
+std::string bytes_of(const std::string& path) { return io::read_file(path); }
+void write_bytes(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+// The module's state as one flat vector, to show that a failed load changed nothing.
+std::vector<float> state_of(const nn::Module& m) {
+  std::vector<float> all;
+  for (const nn::NamedTensor& t : m.named_state()) {
+    all.insert(all.end(), t.tensor.data(), t.tensor.data() + t.tensor.numel());
+  }
+  return all;
+}
+
+}  // namespace
+
+TEST_CASE("checkpoint: save then load restores parameters and buffers exactly") {
+  TempDir dir;
+  manual_seed(1);
+  nn::Sequential a = small_net();
+  a.forward(Tensor::ones({2, 2, 4, 4}));  // moves the running stats off their initial values
+  save(a, dir.file("net.glia"));
+  CHECK(io::is_checkpoint_file(dir.file("net.glia")));
+  manual_seed(2);
+  nn::Sequential b = small_net();
+  CHECK(state_of(a) != state_of(b));
+  load(b, dir.file("net.glia"));
+  CHECK(state_of(a) == state_of(b));
+  // Nothing but the checkpoint is left in the folder: the temporary file was renamed.
+  CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()) == 1);
+}
+
+TEST_CASE("checkpoint: bad files throw, name the file and the problem, and change nothing") {
+  TempDir dir;
+  manual_seed(1);
+  nn::Sequential net = small_net();
+  const std::string good = dir.file("good.glia");
+  save(net, good);
+  const std::string bytes = bytes_of(good);
+  manual_seed(5);
+  nn::Sequential target = small_net();
+  const std::vector<float> before = state_of(target);
+
+  auto expect_failure = [&](const std::string& path, const std::string& problem) {
+    CHECK_THROWS_WITH(load(target, path), Contains(path) && Contains(problem));
+    CHECK(state_of(target) == before);
+  };
+
+  expect_failure(dir.file("missing.glia"), "cannot open");
+
+  write_bytes(dir.file("short.glia"), bytes.substr(0, 20));
+  expect_failure(dir.file("short.glia"), "truncated");
+
+  write_bytes(dir.file("truncated.glia"), bytes.substr(0, bytes.size() - 7));
+  expect_failure(dir.file("truncated.glia"), "truncated");
+
+  std::string flipped = bytes;
+  flipped[flipped.size() - 3] ^= 0x40;
+  write_bytes(dir.file("flipped.glia"), flipped);
+  expect_failure(dir.file("flipped.glia"), "checksum");
+
+  write_bytes(dir.file("text.glia"), std::string("hello, this is not a checkpoint at all!"));
+  expect_failure(dir.file("text.glia"), "bad magic");
+
+  std::string future = bytes;
+  future[8] = 9;
+  write_bytes(dir.file("future.glia"), future);
+  expect_failure(dir.file("future.glia"), "unsupported version 9");
+
+  write_bytes(dir.file("trailing.glia"), bytes + "xx");
+  expect_failure(dir.file("trailing.glia"), "trailing");
+
+  // Well-formed files whose tensors do not fit the module.
+  nn::Sequential wider;
+  wider.add(nn::Conv2d(2, 4, 3));
+  save(wider, dir.file("wider.glia"));
+  expect_failure(dir.file("wider.glia"), "'0.weight' has shape {4, 2, 3, 3}");
+
+  nn::Sequential fewer;
+  fewer.add(nn::Conv2d(2, 3, 3));
+  save(fewer, dir.file("fewer.glia"));
+  expect_failure(dir.file("fewer.glia"), "missing tensor '1.gamma'");
+
+  std::vector<nn::NamedTensor> extra = net.named_state();
+  extra.push_back({"9.extra", Tensor::zeros({1})});
+  io::save_tensors(extra, dir.file("extra.glia"));
+  expect_failure(dir.file("extra.glia"), "unexpected tensor '9.extra'");
+}
+
+TEST_CASE("checkpoint: a failed save leaves the previous file intact") {
+  TempDir dir;
+  nn::Sequential net = small_net();
+  const std::string path = dir.file("net.glia");
+  save(net, path);
+  const std::string before = bytes_of(path);
+  CHECK_THROWS_WITH(save(net, dir.file("no/such/folder/net.glia")), Contains("cannot write"));
+  CHECK(bytes_of(path) == before);
+}

@@ -1,0 +1,54 @@
+// Bad arguments: each throws std::invalid_argument whose message names the op and the shapes.
+#include <catch2/catch.hpp>
+
+#include <glia/glia.hpp>
+
+using namespace glia;
+using Catch::Contains;
+
+TEST_CASE("errors: conv2d names the op and the shapes") {
+  Tensor x = Tensor::zeros({1, 3, 5, 5});
+  CHECK_THROWS_WITH(conv2d(x, Tensor::zeros({4, 2, 3, 3}), Tensor()),
+                    Contains("glia::conv2d") && Contains("{1, 3, 5, 5}") &&
+                        Contains("{4, 2, 3, 3}"));
+  CHECK_THROWS_WITH(conv2d(x, Tensor::zeros({4, 3, 7, 7}), Tensor()),
+                    Contains("conv2d") && Contains("larger than the padded input"));
+  CHECK_THROWS_WITH(conv2d(x, Tensor::zeros({4, 3, 3, 3}), Tensor(), 1, -1),
+                    Contains("padding must be non-negative"));
+  CHECK_THROWS_WITH(conv2d(x, Tensor::zeros({4, 3, 3, 3}), Tensor(), 0, 0), Contains("stride"));
+  CHECK_THROWS_WITH(conv2d(x, Tensor::zeros({4, 3, 3, 3}), Tensor::zeros({3})),
+                    Contains("bias {3}"));
+  CHECK_THROWS_WITH(conv2d(Tensor::zeros({3, 5, 5}), Tensor::zeros({4, 3, 3, 3}), Tensor()),
+                    Contains("{3, 5, 5}"));
+}
+
+TEST_CASE("errors: batch_norm, max_pool2d, zero_pad2d, linear, BCE, elementwise") {
+  Tensor x = Tensor::zeros({2, 3, 4, 4});
+  Tensor c3 = Tensor::ones({3}), c2 = Tensor::ones({2});
+  CHECK_THROWS_WITH(batch_norm(x, c2, c3, c3, c3, true),
+                    Contains("batch_norm") && Contains("gamma") && Contains("{2}"));
+  CHECK_THROWS_WITH(batch_norm(Tensor::zeros({1, 3, 1, 1}), c3, c3, c3, c3, true),
+                    Contains("more than one value per channel"));
+  CHECK_THROWS_WITH(max_pool2d(x, 5), Contains("max_pool2d") && Contains("larger than the input"));
+  CHECK_THROWS_WITH(max_pool2d(x, 0), Contains("positive"));
+  CHECK_THROWS_WITH(zero_pad2d(x, -1), Contains("zero_pad2d") && Contains("non-negative"));
+  CHECK_THROWS_WITH(linear(Tensor::zeros({2, 5}), Tensor::zeros({3, 4})),
+                    Contains("linear") && Contains("{2, 5}") && Contains("{3, 4}"));
+  CHECK_THROWS_WITH(binary_cross_entropy_with_logits(Tensor::zeros({4, 1}), Tensor::zeros({4})),
+                    Contains("{4, 1}") && Contains("{4}"));
+  CHECK_THROWS_WITH(Tensor::zeros({2}) + Tensor::zeros({3}), Contains("add") && Contains("{3}"));
+  CHECK_THROWS_WITH(reshape(x, {5, 5}), Contains("reshape") && Contains("{5, 5}"));
+}
+
+TEST_CASE("errors: layers and Sequential check shapes before running") {
+  nn::Sequential net;
+  net.add(nn::Conv2d(3, 4, 3));
+  net.add(nn::Flatten());
+  net.add(nn::Dense(10, 1));
+  CHECK_THROWS_WITH(net.output_shape({1, 3, 8, 8}), Contains("Dense") && Contains("{1, 144}"));
+  CHECK_THROWS_WITH(net.forward(Tensor::zeros({1, 3, 8, 8})), Contains("linear"));
+  CHECK_THROWS_AS(nn::Conv2d(0, 4, 3), std::invalid_argument);
+  CHECK_THROWS_AS(nn::MaxPool2d(0), std::invalid_argument);
+  CHECK_THROWS_AS(nn::Dropout(1.0f), std::invalid_argument);
+  CHECK_THROWS_AS(net[3], std::invalid_argument);
+}

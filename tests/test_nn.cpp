@@ -1,0 +1,131 @@
+// nn: the seed network's summary, parameter order, train/eval, and optimisers.
+#include <catch2/catch.hpp>
+
+#include <sstream>
+
+#include <glia/glia.hpp>
+
+using namespace glia;
+using Catch::Contains;
+
+namespace {
+nn::Sequential seed_network() {
+  nn::Sequential net;
+  net.add(nn::ZeroPad2d(2));
+  net.add(nn::Conv2d(3, 32, 7));
+  net.add(nn::BatchNorm2d(32, 1e-3f, 0.01f));
+  net.add(nn::ReLU());
+  net.add(nn::MaxPool2d(4));
+  net.add(nn::MaxPool2d(4));
+  net.add(nn::Flatten());
+  net.add(nn::Dense(6272, 1));
+  return net;
+}
+}  // namespace
+
+TEST_CASE("nn: the seed network has Keras' parameter counts and summary") {
+  nn::Sequential net = seed_network();
+  CHECK(net.parameter_count() == 11073);
+  CHECK(net.buffer_count() == 64);
+  std::ostringstream out;
+  net.summary(out, {1, 3, 240, 240});
+  const std::string s = out.str();
+  CHECK_THAT(s, Contains("Total params: 11,137"));
+  CHECK_THAT(s, Contains("Trainable params: 11,073"));
+  CHECK_THAT(s, Contains("Non-trainable params: 64"));
+  CHECK_THAT(s, Contains("(None, 32, 238, 238)"));
+  CHECK_THAT(s, Contains("(None, 6272)"));
+  CHECK_THAT(s, Contains("4,736"));
+  CHECK_THAT(s, Contains("6,273"));
+  std::ostringstream no_shape;
+  net.summary(no_shape);
+  CHECK_THAT(no_shape.str(), Contains("Total params: 11,137"));
+}
+
+TEST_CASE("nn: parameter and buffer order, names, and shared storage") {
+  nn::Sequential net = seed_network();
+  std::vector<nn::NamedTensor> p = net.named_parameters();
+  REQUIRE(p.size() == 6);
+  CHECK(p[0].name == "1.weight");
+  CHECK(p[0].tensor.shape() == Shape{32, 3, 7, 7});
+  CHECK(p[1].name == "1.bias");
+  CHECK(p[2].name == "2.gamma");
+  CHECK(p[3].name == "2.beta");
+  CHECK(p[4].name == "7.weight");
+  CHECK(p[4].tensor.shape() == Shape{1, 6272});
+  CHECK(p[5].name == "7.bias");
+  std::vector<nn::NamedTensor> b = net.named_buffers();
+  REQUIRE(b.size() == 2);
+  CHECK(b[0].name == "2.running_mean");
+  CHECK(b[1].name == "2.running_var");
+  // Writing through parameters() changes the layer.
+  net.parameters()[5].data()[0] = 0.25f;
+  CHECK(net.layer_as<nn::Dense>(7)->bias().data()[0] == 0.25f);
+}
+
+TEST_CASE("nn: Glorot-uniform init within Keras' limit, zero bias, seeded") {
+  manual_seed(3);
+  nn::Conv2d a(3, 32, 7);
+  manual_seed(3);
+  nn::Conv2d b(3, 32, 7);
+  const float limit = std::sqrt(6.0f / (3 * 49 + 32 * 49));
+  CHECK(as_array(a.weight()).abs().maxCoeff() <= limit);
+  CHECK(as_array(a.weight()).abs().maxCoeff() > 0.9f * limit);
+  CHECK((as_array(a.weight()) == as_array(b.weight())).all());
+  CHECK(as_array(a.bias()).abs().maxCoeff() == 0.0f);
+}
+
+TEST_CASE("nn: train() and eval() switch batch norm between batch and running stats") {
+  nn::Sequential net;
+  net.add(nn::BatchNorm2d(2));
+  Rng rng(1);
+  Tensor x = Tensor::rand({4, 2, 3, 3}, rng, 1.0f, 2.0f);
+  Tensor train_out = net.forward(x);
+  CHECK(std::fabs(mean(train_out).item()) < 1e-5f);  // batch-normalised
+  auto* bn = net.layer_as<nn::BatchNorm2d>(0);
+  CHECK(bn->running_mean().data()[0] > 0.0f);  // updated by the training pass
+  net.eval();
+  CHECK_FALSE(bn->is_training());
+  const float before = bn->running_mean().data()[0];
+  Tensor eval_out = net.forward(x);
+  CHECK(bn->running_mean().data()[0] == before);  // inference leaves the stats alone
+  CHECK(mean(eval_out).item() > 0.5f);            // running stats are still near 0 / 1
+}
+
+TEST_CASE("nn: Dropout is the identity in eval mode and keeps the mean in training") {
+  nn::Dropout drop(0.5f);
+  Tensor x = Tensor::ones({10000});
+  Tensor y = drop.forward(x);
+  CHECK(std::fabs(mean(y).item() - 1.0f) < 0.05f);
+  CHECK((as_array(y) == 0.0f).count() > 4000);
+  drop.eval();
+  CHECK(drop.forward(x).shares_storage_with(x));
+}
+
+TEST_CASE("optim: SGD with momentum follows PyTorch's update") {
+  Tensor p = Tensor::from({1.0f}, {1}).requires_grad(true);
+  optim::SGD opt({p}, optim::SGDOptions{0.1f, 0.9f});
+  // L = p^2: g = 2p. Step 1: buf = g = 2, p = 1 - 0.2 = 0.8.
+  opt.zero_grad();
+  sum(p * p).backward();
+  opt.step();
+  CHECK(p.item() == Approx(0.8f));
+  // Step 2: g = 1.6, buf = 0.9 * 2 + 1.6 = 3.4, p = 0.8 - 0.34 = 0.46.
+  opt.zero_grad();
+  sum(p * p).backward();
+  opt.step();
+  CHECK(p.item() == Approx(0.46f));
+}
+
+TEST_CASE("optim: Adam's first step moves each parameter by lr against its gradient") {
+  Tensor p = Tensor::from({1.0f, -2.0f, 0.5f}, {3}).requires_grad(true);
+  optim::Adam opt({p}, optim::AdamOptions{0.01f, 0.9f, 0.999f, 1e-7f});
+  opt.zero_grad();
+  sum(p * Tensor::from({3.0f, -1.0f, 0.0f}, {3})).backward();
+  opt.step();
+  CHECK(p.data()[0] == Approx(0.99f).epsilon(1e-5));
+  CHECK(p.data()[1] == Approx(-1.99f).epsilon(1e-5));
+  CHECK(p.data()[2] == 0.5f);  // zero gradient: no move
+  CHECK(opt.steps() == 1);
+  CHECK_THROWS_AS(optim::Adam({Tensor::ones({1})}), std::invalid_argument);  // not a parameter
+}
