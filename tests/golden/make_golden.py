@@ -188,7 +188,8 @@ def contract_program():
         losses.append(loss.item())
     with torch.no_grad():
         p = torch.sigmoid(forward(x, False))
-    write("contract_program.txt", [("losses", torch.tensor(losses)), ("p", p)],
+    write("contract_program.txt", [("losses", torch.tensor(losses)), ("p", p),
+                                   ("conv_bias", params[1]), ("running_mean", buffers[0])],
           "losses and eval probabilities of the API program in issue 2, in PyTorch")
 
 
