@@ -35,3 +35,4 @@
 
 #include "glia/io/atomic_file.hpp"
 #include "glia/io/checkpoint.hpp"
+#include "glia/io/image.hpp"

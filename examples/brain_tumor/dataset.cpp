@@ -1,0 +1,231 @@
+#include "dataset.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <numeric>
+
+#include <glia/support/parallel.hpp>
+#include <glia/tensor/rng.hpp>
+
+namespace brain_tumor {
+namespace fs = std::filesystem;
+namespace {
+
+const char* kAugmentedFolder = "augmented data";
+
+std::string scan_key_of(int label, const std::string& stem) {
+  return std::to_string(label) + "/" + stem;
+}
+
+// Regular, non-hidden files of a class folder, sorted by name.
+std::vector<ImageRef> list_folder(const fs::path& folder, const std::string& relative_prefix,
+                                  int label, bool augmented) {
+  std::vector<ImageRef> refs;
+  for (const fs::directory_entry& e : fs::directory_iterator(folder)) {
+    const std::string name = e.path().filename().string();
+    if (!e.is_regular_file() || name.empty() || name[0] == '.') continue;
+    ImageRef r;
+    r.path = e.path().string();
+    r.relative = relative_prefix + name;
+    r.label = label;
+    r.augmented = augmented;
+    // The seed named copies aug_<original name without its last 4 characters>_0_<n>.jpg.
+    std::string stem = name.size() > 4 ? name.substr(0, name.size() - 4) : name;
+    if (augmented && name.rfind("aug_", 0) == 0) {
+      const size_t cut = name.rfind("_0_");
+      stem = name.substr(4, cut != std::string::npos && cut > 4 ? cut - 4 : std::string::npos);
+    }
+    r.scan_key = scan_key_of(label, stem);
+    refs.push_back(std::move(r));
+  }
+  std::sort(refs.begin(), refs.end(),
+            [](const ImageRef& a, const ImageRef& b) { return a.relative < b.relative; });
+  return refs;
+}
+
+std::vector<ImageRef> class_folders(const fs::path& root, const std::string& prefix, bool augmented) {
+  std::vector<ImageRef> all;
+  for (const auto& [name, label] : {std::pair<const char*, int>{"no", 0}, {"yes", 1}}) {
+    const fs::path folder = root / name;
+    if (!fs::is_directory(folder)) {
+      throw DataError("missing class folder '" + folder.string() + "' (expected " +
+                      (root / "yes").string() + " and " + (root / "no").string() + ")");
+    }
+    std::vector<ImageRef> refs = list_folder(folder, prefix + name + "/", label, augmented);
+    if (refs.empty()) throw DataError("class folder '" + folder.string() + "' has no files");
+    all.insert(all.end(), refs.begin(), refs.end());
+  }
+  return all;
+}
+
+uint64_t fnv1a(const Image& image) {
+  uint64_t h = 1469598103934665603ull;
+  auto mix = [&](uint8_t byte) { h = (h ^ byte) * 1099511628211ull; };
+  for (int v : {image.width, image.height, image.channels}) {
+    for (int k = 0; k < 4; ++k) mix(static_cast<uint8_t>(v >> (8 * k)));
+  }
+  for (uint8_t p : image.pixels) mix(p);
+  return h;
+}
+
+struct UnionFind {
+  std::vector<int> parent;
+  explicit UnionFind(size_t n) : parent(n) { std::iota(parent.begin(), parent.end(), 0); }
+  int& up(int x) { return parent[static_cast<size_t>(x)]; }
+  int find(int x) {
+    while (up(x) != x) x = up(x) = up(up(x));  // path halving
+    return x;
+  }
+  // Joins the sets of a and b (the smaller root wins); false if they were already one.
+  bool unite(int a, int b) {
+    a = find(a);
+    b = find(b);
+    if (a == b) return false;
+    up(std::max(a, b)) = std::min(a, b);
+    return true;
+  }
+};
+
+template <class T>
+void shuffle_in_place(std::vector<T>& v, glia::Rng& rng) {
+  for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng.below(i)]);
+}
+
+}  // namespace
+
+Catalog scan_data_dir(const std::string& dir) {
+  const fs::path root(dir);
+  if (!fs::is_directory(root)) throw DataError("data folder '" + dir + "' does not exist");
+  Catalog c;
+  c.root = dir;
+  c.originals = class_folders(root, "", false);
+  if (fs::is_directory(root / kAugmentedFolder)) {
+    c.augmented = class_folders(root / kAugmentedFolder, std::string(kAugmentedFolder) + "/", true);
+  }
+  return c;
+}
+
+std::vector<ImageRef> list_class_folders(const std::string& dir) {
+  if (!fs::is_directory(dir)) throw DataError("data folder '" + dir + "' does not exist");
+  return class_folders(fs::path(dir), "", false);
+}
+
+Image read_bgr(const std::string& path) {
+  Image image = glia::io::read_image(path, 3);  // RGB; gray replicated, alpha dropped
+  for (size_t i = 0; i < image.pixels.size(); i += 3) std::swap(image.pixels[i], image.pixels[i + 2]);
+  return image;
+}
+
+Prepared preprocess(const ImageRef& ref, const Image& bgr) {
+  Prepared p;
+  p.ref = ref;
+  p.decoded_hash = fnv1a(bgr);
+  CropResult cropped = crop_brain_contour(bgr);
+  p.contour_found = cropped.found_contour;
+  p.image = resize_bicubic(cropped.image, kImageSize, kImageSize);
+  return p;
+}
+
+PreparedSet prepare_images(const std::vector<ImageRef>& refs, bool strict,
+                           const std::vector<Image>& generated) {
+  std::vector<std::optional<Prepared>> results(refs.size());
+  std::vector<std::string> errors(refs.size());
+  size_t next_generated = 0;
+  std::vector<size_t> generated_index(refs.size(), 0);
+  for (size_t i = 0; i < refs.size(); ++i) {
+    if (refs[i].path.empty()) generated_index[i] = next_generated++;
+  }
+  glia::parallel_for(static_cast<int64_t>(refs.size()), [&](int64_t i) {
+    const ImageRef& ref = refs[static_cast<size_t>(i)];
+    try {
+      const Image bgr = ref.path.empty() ? generated.at(generated_index[static_cast<size_t>(i)])
+                                         : read_bgr(ref.path);
+      results[static_cast<size_t>(i)] = preprocess(ref, bgr);
+    } catch (const std::exception& e) {
+      errors[static_cast<size_t>(i)] = e.what();
+    }
+  });
+  PreparedSet set;
+  for (size_t i = 0; i < refs.size(); ++i) {
+    if (!results[i]) {
+      if (strict) throw DataError("unreadable image '" + refs[i].relative + "': " + errors[i]);
+      set.skipped.push_back({refs[i].relative, errors[i]});
+      continue;
+    }
+    if (!results[i]->contour_found) ++set.no_contour;
+    set.items.push_back(std::move(*results[i]));
+  }
+  return set;
+}
+
+Split paper_split(const std::vector<int>& pool, uint64_t seed) {
+  std::vector<int> order = pool;
+  glia::Rng rng(seed);
+  shuffle_in_place(order, rng);
+  const size_t n = order.size();
+  const size_t held_out = static_cast<size_t>(std::ceil(0.3 * static_cast<double>(n)));
+  const size_t test = static_cast<size_t>(std::ceil(0.5 * static_cast<double>(held_out)));
+  Split s;
+  s.train.assign(order.begin(), order.begin() + static_cast<long>(n - held_out));
+  s.val.assign(order.begin() + static_cast<long>(n - held_out), order.end() - static_cast<long>(test));
+  s.test.assign(order.end() - static_cast<long>(test), order.end());
+  return s;
+}
+
+Split grouped_split(const std::vector<Prepared>& items, const std::vector<int>& train_pool,
+                    const std::vector<int>& originals, uint64_t seed) {
+  // One node per scan key; originals with identical decoded pixels are united.
+  std::map<std::string, int> key_index;
+  auto node_of = [&](const std::string& key) {
+    auto [it, inserted] = key_index.emplace(key, static_cast<int>(key_index.size()));
+    return it->second;
+  };
+  for (int i : originals) node_of(items[static_cast<size_t>(i)].ref.scan_key);
+  for (int i : train_pool) node_of(items[static_cast<size_t>(i)].ref.scan_key);
+  UnionFind uf(key_index.size());
+  Split s;
+  std::map<uint64_t, int> first_with_hash;
+  for (int i : originals) {
+    const Prepared& p = items[static_cast<size_t>(i)];
+    auto [it, inserted] = first_with_hash.emplace(p.decoded_hash, node_of(p.ref.scan_key));
+    if (!inserted && uf.unite(it->second, node_of(p.ref.scan_key))) ++s.duplicate_merges;
+  }
+
+  // Each group's label is the label of its lowest-numbered scan key (keys start "<label>/").
+  std::map<int, int> group_label;
+  for (const auto& [key, node] : key_index) {
+    const int root = uf.find(node);
+    if (!group_label.count(root)) group_label[root] = key[0] == '1' ? 1 : 0;
+  }
+  s.groups = static_cast<int>(group_label.size());
+
+  // Per label: shuffle the groups, then 70 / 15 / 15 of them.
+  glia::Rng rng(seed);
+  std::map<int, int> part;  // group root -> 0 train, 1 val, 2 test
+  for (int label : {0, 1}) {
+    std::vector<int> groups;
+    for (const auto& [root, l] : group_label) {
+      if (l == label) groups.push_back(root);
+    }
+    shuffle_in_place(groups, rng);
+    const size_t n = groups.size();
+    const size_t n_train = static_cast<size_t>(std::lround(0.7 * static_cast<double>(n)));
+    const size_t n_val = static_cast<size_t>(std::lround(0.15 * static_cast<double>(n)));
+    for (size_t g = 0; g < n; ++g) part[groups[g]] = g < n_train ? 0 : g < n_train + n_val ? 1 : 2;
+  }
+  auto part_of = [&](int item) {
+    return part[uf.find(node_of(items[static_cast<size_t>(item)].ref.scan_key))];
+  };
+  for (int i : train_pool) {
+    const int where = part_of(i);
+    (where == 0 ? s.train : where == 1 ? s.val : s.test).push_back(i);
+  }
+  for (int i : originals) {
+    if (part_of(i) == 2) s.test_originals.push_back(i);
+  }
+  return s;
+}
+
+}  // namespace brain_tumor

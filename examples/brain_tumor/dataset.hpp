@@ -1,0 +1,98 @@
+// The data set: finding the images, decoding and preprocessing them once into a uint8 cache,
+// grouping copies of one scan, and the paper and grouped splits.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "preprocess.hpp"
+
+namespace brain_tumor {
+
+constexpr int kImageSize = 240;  // the seed network's input is 240 x 240 x 3 (BGR)
+
+// A problem with the data the user pointed at (missing folders, unreadable files in --strict
+// mode): reported as an error, exit code 1.
+struct DataError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// One image as found on disk (or generated): where it is and what it is.
+struct ImageRef {
+  std::string path;      // file to decode; empty for generated images
+  std::string relative;  // path relative to --data, e.g. "yes/Y1.jpg", for reports
+  int label = 0;         // 1: tumour ("yes"), 0: no tumour ("no")
+  bool augmented = false;
+  std::string scan_key;  // the source scan: "<label>/<file name without its last 4 characters>"
+};
+
+// Everything under --data: DIR/yes, DIR/no and, if present, DIR/augmented data/{yes,no}.
+struct Catalog {
+  std::string root;
+  std::vector<ImageRef> originals;
+  std::vector<ImageRef> augmented;
+};
+
+// Lists DIR/yes and DIR/no (and the augmented folder when present), sorted by name. Throws
+// DataError naming the folder when DIR, DIR/yes or DIR/no is missing or has no files.
+Catalog scan_data_dir(const std::string& dir);
+
+// The images of `dir`/yes and `dir`/no only (for evaluate). Throws DataError like scan_data_dir.
+std::vector<ImageRef> list_class_folders(const std::string& dir);
+
+// A preprocessed image: decoded, BGR, cropped to the brain, resized to 240 x 240.
+struct Prepared {
+  ImageRef ref;
+  Image image;              // 240 x 240 x 3, BGR
+  uint64_t decoded_hash = 0;  // of the decoded pixels, to find duplicate scans
+  bool contour_found = true;
+};
+
+struct SkippedFile {
+  std::string relative;
+  std::string reason;
+};
+
+struct PreparedSet {
+  std::vector<Prepared> items;
+  std::vector<SkippedFile> skipped;  // unreadable files, in input order
+  int no_contour = 0;                // images kept whole because no contour was found
+};
+
+// Decodes and preprocesses every image (in parallel). Generated images are taken from
+// `generated` (same order as refs with an empty path). Unreadable files are skipped and listed;
+// with `strict`, the first one throws DataError instead.
+PreparedSet prepare_images(const std::vector<ImageRef>& refs, bool strict,
+                           const std::vector<Image>& generated = {});
+
+// The seed pipeline for one decoded BGR image: crop_brain_contour then a 240 x 240 resize.
+Prepared preprocess(const ImageRef& ref, const Image& bgr);
+
+// Reads one file as the seed did with cv2.imread: 3 channels, BGR.
+Image read_bgr(const std::string& path);
+
+enum class SplitKind { paper, grouped };
+
+// Indices into a data set's items.
+struct Split {
+  std::vector<int> train, val, test;
+  std::vector<int> test_originals;  // grouped split: the held-out original scans
+  int groups = 0;                   // grouped split: groups after merging duplicates
+  int duplicate_merges = 0;         // scans merged into another scan's group as exact duplicates
+};
+
+// paper: shuffle the pool with the seed, then 70 / 15 / 15 (sklearn's rounding: the held-out
+// 30% is rounded up, and its test half too).
+Split paper_split(const std::vector<int>& pool, uint64_t seed);
+
+// grouped: every item belongs to the group of its source scan; scans with identical decoded
+// pixels share a group. Groups are split 70 / 15 / 15 per label. `train_pool` items (augmented
+// copies, or originals when there are none) go to train/val/test by group; `originals` of
+// test groups become test_originals.
+Split grouped_split(const std::vector<Prepared>& items, const std::vector<int>& train_pool,
+                    const std::vector<int>& originals, uint64_t seed);
+
+}  // namespace brain_tumor

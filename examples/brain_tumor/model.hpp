@@ -1,0 +1,39 @@
+// The seed network, and moving images between the cache and the network.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <glia/nn/sequential.hpp>
+
+#include "augment.hpp"
+#include "dataset.hpp"
+
+namespace brain_tumor {
+
+// ZeroPad2d(2) -> Conv2d(3, 32, 7) -> BatchNorm2d(32, eps 1e-3, momentum 0.01) -> ReLU ->
+// MaxPool2d(4) -> MaxPool2d(4) -> Flatten -> Dense(6272, 1); the sigmoid is in the loss.
+glia::nn::Sequential build_seed_network();
+
+// A batch {n, 3, 240, 240} of floats in [0, 1] (BGR planes) from cached images items[order[i]]
+// for i in [begin, end). With `augment`, each image gets its own draw from
+// augment_rng(seed, epoch, order[i]).
+struct AugmentPlan {
+  AugmentSettings settings;
+  uint64_t seed = 0;
+  uint64_t epoch = 0;
+};
+glia::Tensor make_batch(const std::vector<Prepared>& items, const std::vector<int>& order,
+                        size_t begin, size_t end, const AugmentPlan* augment = nullptr);
+glia::Tensor make_labels(const std::vector<Prepared>& items, const std::vector<int>& order,
+                         size_t begin, size_t end);
+
+// Logits of items[order[i]] for every i, in eval mode without a graph.
+std::vector<float> predict_logits(glia::nn::Sequential& net, const std::vector<Prepared>& items,
+                                  const std::vector<int>& order, int batch_size = 32);
+
+// Loads a model file: a glia checkpoint of the seed network.
+glia::nn::Sequential load_model(const std::string& path);
+
+}  // namespace brain_tumor
