@@ -30,4 +30,10 @@ std::pair<Tensor, Tensor> conv2d_backward_weights(const Tensor& grad_y, const Te
                                                   const Shape& weight_shape, int64_t stride,
                                                   int64_t padding, bool with_bias);
 
+// Which GEMM kernels conv2d uses. `automatic` (the default) picks the AVX2 + FMA kernels when
+// the CPU has them; `reference` is the plain Eigen path the tuned kernels are tested against.
+enum class ConvKernel { automatic, reference, avx2 };
+void set_conv_kernel(ConvKernel kernel);  // throws std::invalid_argument for avx2 without AVX2
+ConvKernel active_conv_kernel();          // reference or avx2
+
 }  // namespace glia

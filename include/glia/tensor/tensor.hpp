@@ -6,13 +6,12 @@
 #pragma once
 
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
 #include <memory>
-#include <new>
 #include <vector>
 
 #include "glia/support/check.hpp"
+#include "glia/tensor/block_cache.hpp"
 #include "glia/tensor/rng.hpp"
 #include "glia/tensor/shape.hpp"
 
@@ -187,12 +186,9 @@ class Tensor {
   }
 
   static std::shared_ptr<float> allocate(int64_t count) {
-    size_t bytes = sizeof(float) * static_cast<size_t>(count);
-    bytes = (bytes + kAlignment - 1) / kAlignment * kAlignment;  // aligned_alloc wants a multiple
-    if (bytes == 0) bytes = kAlignment;
-    void* p = std::aligned_alloc(kAlignment, bytes);
-    if (!p) throw std::bad_alloc();
-    return std::shared_ptr<float>(static_cast<float*>(p), [](float* q) { std::free(q); });
+    const size_t bytes = sizeof(float) * static_cast<size_t>(count);
+    return std::shared_ptr<float>(static_cast<float*>(BlockCache::instance().allocate(bytes)),
+                                  [bytes](float* p) { BlockCache::instance().deallocate(p, bytes); });
   }
 
   std::shared_ptr<Impl> impl_;

@@ -1,0 +1,103 @@
+// Tensor storage allocation, with a cache of large blocks.
+//
+// A training step allocates the same large activation and gradient buffers every iteration.
+// Returning them to the OS and faulting them back in costs more than the arithmetic on them
+// (about 0.2 s per 232 MB block here), so freed blocks of 1 MB or more are kept, up to a limit,
+// and handed out again for requests of exactly the same size. Large blocks are 2 MB aligned and
+// marked for transparent huge pages, so those that are new take 512x fewer page faults.
+#pragma once
+
+#include <sys/mman.h>
+
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <new>
+
+namespace glia {
+
+class BlockCache {
+ public:
+  static constexpr size_t kSmallAlignment = 64;
+  static constexpr size_t kLargeBlock = size_t{1} << 20;   // cached from this size up
+  static constexpr size_t kHugePage = size_t{2} << 20;
+
+  static BlockCache& instance() {
+    static BlockCache* cache = new BlockCache();  // never destroyed: tensors may outlive main()
+    return *cache;
+  }
+
+  void* allocate(size_t bytes) {
+    bytes = round(bytes);
+    if (bytes >= kLargeBlock) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      auto it = free_.find(bytes);
+      if (it != free_.end()) {
+        void* p = it->second;
+        free_.erase(it);
+        cached_bytes_ -= bytes;
+        return p;
+      }
+    }
+    const size_t alignment = bytes >= kHugePage ? kHugePage : kSmallAlignment;
+    void* p = std::aligned_alloc(alignment, bytes);
+    if (!p) {
+      release();  // retry once without the cache's blocks
+      p = std::aligned_alloc(alignment, bytes);
+      if (!p) throw std::bad_alloc();
+    }
+#ifdef MADV_HUGEPAGE
+    if (bytes >= kHugePage) madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+    return p;
+  }
+
+  void deallocate(void* p, size_t bytes) {
+    bytes = round(bytes);
+    if (bytes >= kLargeBlock) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (cached_bytes_ + bytes <= limit_) {
+        free_.emplace(bytes, p);
+        cached_bytes_ += bytes;
+        return;
+      }
+    }
+    std::free(p);
+  }
+
+  // Frees every cached block (tensors in use are not affected).
+  void release() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& [bytes, p] : free_) std::free(p);
+    free_.clear();
+    cached_bytes_ = 0;
+  }
+
+  // At most this many bytes of freed blocks are kept (default 1 GiB); 0 turns the cache off.
+  void set_limit(size_t bytes) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      limit_ = bytes;
+    }
+    release();
+  }
+  size_t cached_bytes() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return cached_bytes_;
+  }
+
+ private:
+  BlockCache() = default;
+  static size_t round(size_t bytes) {
+    if (bytes == 0) return kSmallAlignment;
+    const size_t unit = bytes >= kHugePage ? kHugePage : kSmallAlignment;
+    return (bytes + unit - 1) / unit * unit;
+  }
+
+  mutable std::mutex mutex_;
+  std::multimap<size_t, void*> free_;
+  size_t cached_bytes_ = 0;
+  size_t limit_ = size_t{1} << 30;
+};
+
+}  // namespace glia
