@@ -111,3 +111,43 @@ TEST_CASE("autograd: results of ops cannot be marked as leaves") {
   CHECK_THROWS_AS(y.requires_grad(true), std::invalid_argument);
   CHECK_FALSE(y.is_leaf());
 }
+
+TEST_CASE("in place: relu and eval batch_norm reuse a tensor only when the caller gives it up") {
+  Tensor a = Tensor::from({-1, 2, -3, 4}, {1, 1, 2, 2});
+  Tensor r = relu(a);  // lvalue: a is left alone
+  CHECK(a.data()[0] == -1.0f);
+  CHECK_FALSE(r.shares_storage_with(a));
+  Tensor b = a.clone();
+  const float* storage = b.data();
+  Tensor r2 = relu(std::move(b));  // given up and exclusive: overwritten in place
+  CHECK(r2.data() == storage);
+  CHECK(r2.data()[0] == 0.0f);
+  Tensor c = a.clone(), keep = c;  // shared: never overwritten
+  Tensor r3 = relu(std::move(c));
+  CHECK(keep.data()[0] == -1.0f);
+  CHECK_FALSE(r3.shares_storage_with(keep));
+
+  Tensor one = Tensor::ones({1}), zero = Tensor::zeros({1});
+  Tensor d = a.clone();
+  const float* d_storage = d.data();
+  Tensor n = batch_norm(std::move(d), one, zero, zero.clone(), one.clone(), false, 0.1f, 1e-3f);
+  CHECK(n.data() == d_storage);
+  Tensor e = a.clone();
+  Tensor n2 = batch_norm(e, one, zero, zero.clone(), one.clone(), false, 0.1f, 1e-3f);
+  CHECK(e.data()[1] == 2.0f);
+  CHECK(n2.data()[1] == Approx(2.0f / std::sqrt(1.001f)));
+}
+
+TEST_CASE("in place: a relu that overwrites its input still has the right gradient") {
+  Tensor x = Tensor::from({-1, 2, -3, 4}, {4}).requires_grad(true);
+  Tensor y = relu(x * 2.0f);  // the product is a temporary: relu works in place on it
+  sum(y * Tensor::from({1, 1, 1, 1}, {4})).backward();
+  CHECK(x.grad().data()[0] == 0.0f);
+  CHECK(x.grad().data()[1] == 2.0f);
+  CHECK(x.grad().data()[3] == 2.0f);
+  // A leaf parameter is never overwritten, even when moved in.
+  Tensor p = Tensor::from({-1, 1}, {2}).requires_grad(true);
+  Tensor q = relu(std::move(p));
+  CHECK(p.data()[0] == -1.0f);  // still the parameter's value
+  CHECK(q.data()[0] == 0.0f);
+}

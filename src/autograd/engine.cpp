@@ -58,17 +58,18 @@ void Tensor::backward() const {
     check_arg(static_cast<bool>(node->backward), "backward",
               "the graph through '", node->op,
               "' was already used by an earlier backward() and has been freed");
-    const Tensor grad_output = *meta->grad;
-    std::vector<Tensor> grads = node->backward(grad_output);
+    // Hand the gradient over (and free the intermediate one, as PyTorch does without
+    // retain_graph): a backward function can then reuse its buffer.
+    Tensor grad_output = std::move(*meta->grad);
+    meta->grad.reset();
+    std::vector<Tensor> grads = node->backward(std::move(grad_output));
     check_arg(grads.size() == node->inputs.size(), "backward", "op '", node->op, "' returned ",
               grads.size(), " gradients for ", node->inputs.size(), " inputs");
     for (size_t i = 0; i < grads.size(); ++i) {
       if (node->inputs[i] && grads[i].defined()) accumulate(*node->inputs[i], grads[i]);
     }
-    // Like PyTorch without retain_graph: free saved activations and intermediate gradients
-    // as soon as they have been used, which lowers the peak memory of a training step.
+    // Free the saved activations as soon as they have been used: a lower peak in training.
     node->backward = nullptr;
-    meta->grad.reset();
   }
 }
 

@@ -11,6 +11,7 @@
 // inference backward: dx = dy * gamma * invstd (the statistics are constants).
 #include "glia/ops/batch_norm.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "glia/autograd/node.hpp"
@@ -60,26 +61,35 @@ void check_batch_norm_args(const Tensor& x, const Tensor& gamma, const Tensor& b
 
 }  // namespace
 
-Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor running_mean,
-                  Tensor running_var, bool training, float momentum, float eps) {
+namespace {
+
+// Statistics, normalisation and (when recording) the backward function; `y` is either a new
+// tensor or x itself (inference without a graph, on a tensor the caller gave up).
+Tensor batch_norm_impl(const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                       Tensor running_mean, Tensor running_var, bool training, float momentum,
+                       float eps, bool in_place) {
   check_batch_norm_args(x, gamma, beta, running_mean, running_var, training, momentum, eps);
   const ChannelLayout l(x.shape());
   const double m = static_cast<double>(l.count());
   Tensor mean = Tensor::empty({l.channels});    // the statistics used to normalise
   Tensor invstd = Tensor::empty({l.channels});  // 1 / sqrt(var + eps)
-  Tensor y = Tensor::empty(x.shape());
+  Tensor y = in_place ? x.detach() : Tensor::empty(x.shape());
 
   parallel_for(l.channels, [&](int64_t c) {
     double mu, var;
     if (training) {
-      double total = 0.0;
-      for (int64_t n = 0; n < l.batch; ++n) total += plane_of(x, l, n, c).sum();
-      mu = total / m;
-      double squares = 0.0;  // second pass about the mean: no cancellation
+      // One pass over the data: sums of (x - shift) and its square. Shifting by a value from
+      // the channel keeps E[d^2] - E[d]^2 free of cancellation when |mean| >> std.
+      const float shift = x.data()[l.offset(0, c)];
+      double sum = 0.0, squares = 0.0;
       for (int64_t n = 0; n < l.batch; ++n) {
-        squares += (plane_of(x, l, n, c) - static_cast<float>(mu)).square().sum();
+        const auto d = plane_of(x, l, n, c) - shift;
+        sum += d.sum();
+        squares += d.square().sum();
       }
-      var = squares / m;
+      const double mean_d = sum / m;
+      mu = shift + mean_d;
+      var = std::max(0.0, squares / m - mean_d * mean_d);
       running_mean.data()[c] = static_cast<float>((1.0 - momentum) * running_mean.data()[c] +
                                                   momentum * mu);
       running_var.data()[c] = static_cast<float>((1.0 - momentum) * running_var.data()[c] +
@@ -93,16 +103,18 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tens
     invstd.data()[c] = inv;
     // y = x * scale + shift
     const float scale = gamma.data()[c] * inv;
-    const float shift = beta.data()[c] - static_cast<float>(mu) * scale;
-    for (int64_t n = 0; n < l.batch; ++n) plane_of(y, l, n, c) = plane_of(x, l, n, c) * scale + shift;
+    const float offset = beta.data()[c] - static_cast<float>(mu) * scale;
+    for (int64_t n = 0; n < l.batch; ++n) plane_of(y, l, n, c) = plane_of(x, l, n, c) * scale + offset;
   });
 
   if (needs_graph({&x, &gamma, &beta})) {
     const bool need_x = x.requires_grad(), need_gamma = gamma.requires_grad(),
                need_beta = beta.requires_grad();
     record("batch_norm", y, {x, gamma, beta},
-           [=, x = x.detach(), gamma = gamma.detach()](const Tensor& g) {
-             Tensor gx = need_x ? Tensor::empty(x.shape()) : Tensor();
+           [=, x = x.detach(), gamma = gamma.detach()](Tensor g) {
+             // dx overwrites dy when nobody else holds it: per channel, both sums are taken
+             // before any element is written.
+             Tensor gx = need_x ? (g.is_exclusive() ? g : Tensor::empty(x.shape())) : Tensor();
              Tensor ggamma = Tensor::empty({l.channels}), gbeta = Tensor::empty({l.channels});
              parallel_for(l.channels, [&](int64_t c) {
                const float mu = mean.data()[c], inv = invstd.data()[c];
@@ -135,6 +147,22 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tens
            });
   }
   return y;
+}
+
+}  // namespace
+
+Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor running_mean,
+                  Tensor running_var, bool training, float momentum, float eps) {
+  return batch_norm_impl(x, gamma, beta, std::move(running_mean), std::move(running_var), training,
+                         momentum, eps, false);
+}
+
+Tensor batch_norm(Tensor&& x, const Tensor& gamma, const Tensor& beta, Tensor running_mean,
+                  Tensor running_var, bool training, float momentum, float eps) {
+  // In place only where nothing needs x afterwards: inference with no graph to record.
+  const bool in_place = !training && x.is_exclusive() && !needs_graph({&x, &gamma, &beta});
+  return batch_norm_impl(x, gamma, beta, std::move(running_mean), std::move(running_var), training,
+                         momentum, eps, in_place);
 }
 
 }  // namespace glia

@@ -1,12 +1,14 @@
 // max_pool2d forward and backward.
 //
 // Shapes: x {N, C, H, W} -> y {N, C, OH, OW}, OH = (H - kernel) / stride + 1.
-// The forward pass remembers, for each output, the plane offset of the first maximum in its
-// window (int32: planes are far smaller than 2^31); the backward pass adds dy there.
+// Forward, per output row: the column-wise maximum over the window's input rows (contiguous,
+// vectorisable), then the maximum over each window's columns. For the backward pass it keeps,
+// per output, the plane offset of the window's first maximum in raster order (int32: planes are
+// far smaller than 2^31). Backward with stride == kernel writes every input element once (the
+// windows tile the plane); overlapping windows fall back to zero-fill and scatter-add.
 #include "glia/ops/max_pool2d.hpp"
 
 #include <algorithm>
-#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -14,6 +16,62 @@
 #include "glia/support/parallel.hpp"
 
 namespace glia {
+namespace {
+
+struct PoolGeometry {
+  int64_t h, w, kernel, stride, oh, ow;
+};
+
+// One plane: y[i][j] = max of the window, and where[i][j] its offset (if where is not null).
+void pool_plane(const float* in, const PoolGeometry& g, float* out, int32_t* where,
+                float* column_max, int32_t* column_row) {
+  for (int64_t i = 0; i < g.oh; ++i) {
+    const int64_t top = i * g.stride;
+    // Column maxima over the window's rows; strict > keeps the first (topmost) maximum.
+    std::copy_n(in + top * g.w, g.w, column_max);
+    if (column_row) std::fill_n(column_row, g.w, static_cast<int32_t>(top));
+    for (int64_t di = 1; di < g.kernel; ++di) {
+      const float* row = in + (top + di) * g.w;
+      const auto r = static_cast<int32_t>(top + di);
+      if (!column_row) {  // no indices wanted: a plain vectorised max
+        for (int64_t c = 0; c < g.w; ++c) column_max[c] = std::max(column_max[c], row[c]);
+        continue;
+      }
+      for (int64_t c = 0; c < g.w; ++c) {
+        const float m = column_max[c], v = row[c];
+        column_row[c] = v > m ? r : column_row[c];
+        column_max[c] = v > m ? v : m;
+      }
+    }
+    if (!where) {
+      for (int64_t j = 0; j < g.ow; ++j) {
+        const float* window = column_max + j * g.stride;
+        out[i * g.ow + j] = *std::max_element(window, window + g.kernel);
+      }
+      continue;
+    }
+    for (int64_t j = 0; j < g.ow; ++j) {
+      const int64_t left = j * g.stride;
+      float best_value = column_max[left];
+      int32_t best_row = column_row[left];
+      int64_t best_column = left;
+      for (int64_t c = left + 1; c < left + g.kernel; ++c) {
+        // Raster order: a higher value wins; an equal one wins if it lies in an earlier row.
+        // Written as selects, not branches: on real data the outcome is a coin flip.
+        const float v = column_max[c];
+        const int32_t r = column_row[c];
+        const bool take = (v > best_value) | ((v == best_value) & (r < best_row));
+        best_value = take ? v : best_value;
+        best_row = take ? r : best_row;
+        best_column = take ? c : best_column;
+      }
+      out[i * g.ow + j] = best_value;
+      if (where) where[i * g.ow + j] = static_cast<int32_t>(best_row * g.w + best_column);
+    }
+  }
+}
+
+}  // namespace
 
 Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride) {
   check_arg(x.defined() && x.dim() == 4, "max_pool2d", "expects x {N, C, H, W}, got ",
@@ -24,42 +82,51 @@ Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride) {
   const int64_t h = x.size(2), w = x.size(3);
   check_arg(kernel <= h && kernel <= w, "max_pool2d", "kernel ", kernel,
             " is larger than the input ", shape_str(x.shape()));
-  const int64_t oh = (h - kernel) / stride + 1, ow = (w - kernel) / stride + 1;
+  const PoolGeometry g{h, w, kernel, stride, (h - kernel) / stride + 1, (w - kernel) / stride + 1};
   const int64_t planes = x.size(0) * x.size(1);
 
-  Tensor y = Tensor::empty({x.size(0), x.size(1), oh, ow});
+  Tensor y = Tensor::empty({x.size(0), x.size(1), g.oh, g.ow});
   const bool record_graph = needs_graph({&x});
   auto argmax = std::make_shared<std::vector<int32_t>>(record_graph ? y.numel() : 0);
 
-  parallel_for(planes, [&](int64_t p) {
-    const float* in = x.data() + p * h * w;
-    float* out = y.data() + p * oh * ow;
-    int32_t* where = record_graph ? argmax->data() + p * oh * ow : nullptr;
-    for (int64_t i = 0; i < oh; ++i) {
-      for (int64_t j = 0; j < ow; ++j) {
-        int64_t best = i * stride * w + j * stride;
-        for (int64_t di = 0; di < kernel; ++di) {
-          const int64_t row = (i * stride + di) * w + j * stride;
-          for (int64_t dj = 0; dj < kernel; ++dj) {
-            if (in[row + dj] > in[best]) best = row + dj;
-          }
-        }
-        out[i * ow + j] = in[best];
-        if (where) where[i * ow + j] = static_cast<int32_t>(best);
-      }
+  parallel_chunks(planes, [&](int64_t begin, int64_t end, int) {
+    std::vector<float> column_max(static_cast<size_t>(w));
+    std::vector<int32_t> column_row(static_cast<size_t>(w));
+    for (int64_t p = begin; p < end; ++p) {
+      pool_plane(x.data() + p * h * w, g, y.data() + p * g.oh * g.ow,
+                 record_graph ? argmax->data() + p * g.oh * g.ow : nullptr, column_max.data(),
+                 record_graph ? column_row.data() : nullptr);
     }
   });
 
   if (record_graph) {
-    record("max_pool2d", y, {x}, [argmax, x_shape = x.shape(), h, w, oh, ow](const Tensor& g) {
-      Tensor gx = Tensor::zeros(x_shape);
+    record("max_pool2d", y, {x}, [argmax, x_shape = x.shape(), g](const Tensor& dy_all) {
+      Tensor dx_all = Tensor::empty(x_shape);
       parallel_for(x_shape[0] * x_shape[1], [&](int64_t p) {
-        const float* dy = g.data() + p * oh * ow;
-        const int32_t* where = argmax->data() + p * oh * ow;
-        float* dx = gx.data() + p * h * w;
-        for (int64_t i = 0; i < oh * ow; ++i) dx[where[i]] += dy[i];
+        const float* dy = dy_all.data() + p * g.oh * g.ow;
+        const int32_t* where = argmax->data() + p * g.oh * g.ow;
+        float* dx = dx_all.data() + p * g.h * g.w;
+        if (g.stride != g.kernel) {
+          std::fill_n(dx, g.h * g.w, 0.0f);
+          for (int64_t i = 0; i < g.oh * g.ow; ++i) dx[where[i]] += dy[i];
+          return;
+        }
+        // Non-overlapping windows: one sequential pass writes dy at each maximum, 0 elsewhere.
+        for (int64_t r = 0; r < g.h; ++r) {
+          float* dx_row = dx + r * g.w;
+          const int64_t i = r / g.kernel;
+          if (i >= g.oh) {  // rows below the last window (floor mode)
+            std::fill_n(dx_row, g.w, 0.0f);
+            continue;
+          }
+          for (int64_t c = 0; c < g.w; ++c) {
+            const int64_t j = c / g.kernel;
+            const bool is_max = j < g.ow && where[i * g.ow + j] == r * g.w + c;
+            dx_row[c] = is_max ? dy[i * g.ow + j] : 0.0f;
+          }
+        }
       });
-      return std::vector<Tensor>{gx};
+      return std::vector<Tensor>{dx_all};
     });
   }
   return y;

@@ -18,7 +18,9 @@
 
 namespace glia {
 
-using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad_output)>;
+// Receives the result's gradient by value: the engine hands it over, so when it is exclusive
+// (Tensor::is_exclusive) the function may reuse its buffer for an input's gradient.
+using BackwardFn = std::function<std::vector<Tensor>(Tensor grad_output)>;
 
 struct Node {
   std::string op;                                    // for error messages and debugging

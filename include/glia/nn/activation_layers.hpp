@@ -9,6 +9,7 @@ namespace glia::nn {
 class ReLU : public Module {
  public:
   Tensor forward(const Tensor& x) override { return relu(x); }
+  Tensor forward_owned(Tensor x) override { return relu(std::move(x)); }
   Shape output_shape(const Shape& in) const override { return in; }
   std::string type_name() const override { return "ReLU"; }
 };

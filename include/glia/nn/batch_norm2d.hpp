@@ -22,6 +22,10 @@ class BatchNorm2d : public Module {
   Tensor forward(const Tensor& x) override {
     return batch_norm(x, gamma_, beta_, running_mean_, running_var_, training_, momentum_, eps_);
   }
+  Tensor forward_owned(Tensor x) override {
+    return batch_norm(std::move(x), gamma_, beta_, running_mean_, running_var_, training_,
+                      momentum_, eps_);
+  }
 
   Shape output_shape(const Shape& in) const override {
     check_arg((in.size() == 4 || in.size() == 2) && in[1] == gamma_.size(0), "BatchNorm2d",

@@ -24,6 +24,9 @@ class Module {
 
   virtual Tensor forward(const Tensor& x) = 0;
   Tensor operator()(const Tensor& x) { return forward(x); }
+  // Like forward, for an input nobody else will read again (a container's intermediate
+  // result): layers that can work in place (ReLU, BatchNorm2d in eval mode) override it.
+  virtual Tensor forward_owned(Tensor x) { return forward(x); }
 
   // Shape of forward(x) for an input of `input` shape (batch axis included), computed without
   // running the layer; throws std::invalid_argument where forward would.

@@ -40,10 +40,17 @@ class Sequential : public Module {
     return dynamic_cast<Layer*>(&(*this)[i]);
   }
 
+  // Each layer after the first owns its input (nobody else sees it), so layers that can work
+  // in place do.
   Tensor forward(const Tensor& x) override {
-    Tensor h = x;
-    for (const auto& layer : layers_) h = layer->forward(h);
+    if (layers_.empty()) return x;
+    Tensor h = layers_.front()->forward(x);
+    for (size_t i = 1; i < layers_.size(); ++i) h = layers_[i]->forward_owned(std::move(h));
     return h;
+  }
+  Tensor forward_owned(Tensor x) override {
+    for (const auto& layer : layers_) x = layer->forward_owned(std::move(x));
+    return x;
   }
   // The input of every layer and the final output: for inspecting activations (Grad-CAM).
   std::vector<Tensor> forward_all(const Tensor& x) {

@@ -2,22 +2,68 @@
 #pragma once
 
 #include <cmath>
+#include <cstdint>
+#include <memory>
+#include <vector>
 
 #include "glia/ops/elementwise.hpp"
 
 namespace glia {
 
-inline Tensor relu(const Tensor& x) {
+namespace detail {
+
+// relu of `in` into `out` (which may be `in`), and its mask (1 where the input was positive):
+// the backward pass needs only the mask, a quarter of the output's size.
+inline std::shared_ptr<std::vector<uint8_t>> relu_into(const Tensor& in, Tensor& out, bool keep_mask) {
+  auto mask = std::make_shared<std::vector<uint8_t>>(keep_mask ? static_cast<size_t>(in.numel()) : 0);
+  const float* src = in.data();
+  float* dst = out.data();
+  uint8_t* m = mask->data();
+  parallel_chunks(
+      in.numel(),
+      [&](int64_t begin, int64_t end, int) {
+        if (keep_mask) {
+          for (int64_t i = begin; i < end; ++i) m[i] = src[i] > 0.0f;
+        }
+        for (int64_t i = begin; i < end; ++i) dst[i] = src[i] > 0.0f ? src[i] : 0.0f;
+      },
+      kElementwiseGrain);
+  return mask;
+}
+
+inline Tensor relu_impl(const Tensor& x, bool in_place) {
   check_arg(x.defined(), "relu", "undefined tensor");
-  Tensor out = detail::map_array(x, [](const auto& v) { return v.max(0.0f); });
-  if (needs_graph({&x})) {
-    // The mask comes from the output (y > 0 exactly where x > 0), so the input can be freed.
-    record("relu", out, {x}, [y = out.detach()](const Tensor& g) {
-      return std::vector<Tensor>{detail::zip_arrays(
-          g, y, [](const auto& gv, const auto& yv) { return (yv > 0.0f).select(gv, 0.0f); })};
+  const bool record_graph = needs_graph({&x});
+  Tensor out = in_place ? x.detach() : Tensor::empty(x.shape());
+  auto mask = relu_into(x, out, record_graph);
+  if (record_graph) {
+    record("relu", out, {x}, [mask](Tensor g) {
+      // Reuse the incoming gradient's buffer when nobody else holds it.
+      Tensor gx = g.is_exclusive() ? g : Tensor::empty(g.shape());
+      const float* gin = g.data();
+      float* gout = gx.data();
+      const uint8_t* m = mask->data();
+      parallel_chunks(
+          g.numel(),
+          [&](int64_t begin, int64_t end, int) {
+            for (int64_t i = begin; i < end; ++i) gout[i] = m[i] ? gin[i] : 0.0f;
+          },
+          kElementwiseGrain);
+      return std::vector<Tensor>{gx};
     });
   }
   return out;
+}
+
+}  // namespace detail
+
+inline Tensor relu(const Tensor& x) { return detail::relu_impl(x, false); }
+
+// Overwrites x when the caller gives it up and nothing else holds its data (not a leaf that
+// requires grad, whose data is a parameter); otherwise like relu(const Tensor&).
+inline Tensor relu(Tensor&& x) {
+  const bool in_place = x.is_exclusive() && !(x.is_leaf() && x.requires_grad());
+  return detail::relu_impl(x, in_place);
 }
 
 // 1 / (1 + e^-x), evaluated so that neither branch overflows for large |x|.

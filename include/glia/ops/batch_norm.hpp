@@ -15,4 +15,9 @@ namespace glia {
 Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor running_mean,
                   Tensor running_var, bool training, float momentum = 0.1f, float eps = 1e-5f);
 
+// The same; in inference without a graph it overwrites x when the caller gives it up and
+// nothing else holds its data.
+Tensor batch_norm(Tensor&& x, const Tensor& gamma, const Tensor& beta, Tensor running_mean,
+                  Tensor running_var, bool training, float momentum = 0.1f, float eps = 1e-5f);
+
 }  // namespace glia
