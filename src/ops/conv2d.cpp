@@ -259,10 +259,8 @@ Tensor conv2d_forward_direct(const Tensor& x, const Tensor& weight, const Tensor
       const int64_t n = item / g.out_h, oh = item % g.out_h;
       const float* row = x.data() + n * g.channels * g.height * g.width + oh * g.width;
       float* y_row = y.data() + n * g.out_channels * p + oh * g.out_w;
-      for (int64_t q = 0; q < full_panels; ++q) {
-        detail::conv_forward_direct_avx2(packed_w.data(), row + q * kPanelWidth, offsets.data(),
-                                         g.out_channels, g.patch(), kp, b, y_row + q * kPanelWidth, p);
-      }
+      detail::conv_forward_direct_avx2(packed_w.data(), row, offsets.data(), g.out_channels,
+                                       g.patch(), kp, b, y_row, p, full_panels);
       if (tail) {
         gather_tail_panel(row + full_panels * kPanelWidth, offsets, kp, tail, panel.data());
         detail::conv_forward_avx2(packed_w.data(), panel.data(), g.out_channels, kp, tail, b,

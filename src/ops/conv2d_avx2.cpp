@@ -22,7 +22,9 @@ namespace {
 __attribute__((target("avx2,fma"))) inline void keep_in_registers(__m256& a, __m256& b, __m256& c) {
   asm("" : "+x"(a), "+x"(b), "+x"(c));
 }
-__attribute__((target("avx2,fma"))) inline void keep_in_registers(__m256& a) { asm("" : "+x"(a)); }
+__attribute__((target("avx2,fma"))) inline void keep_in_registers(__m256& a) {
+  asm("" : "+x"(a));
+}
 
 }  // namespace
 
@@ -74,7 +76,8 @@ __attribute__((target("avx2,fma"))) void conv_forward_avx2(const float* packed_w
         a31 = _mm256_fmadd_ps(b, c1, a31);
         a32 = _mm256_fmadd_ps(b, c2, a32);
       }
-      const __m256 acc[kRowBlock][3] = {{a00, a01, a02}, {a10, a11, a12}, {a20, a21, a22}, {a30, a31, a32}};
+      const __m256 acc[kRowBlock][3] = {
+          {a00, a01, a02}, {a10, a11, a12}, {a20, a21, a22}, {a30, a31, a32}};
       for (int r = 0; r < kRowBlock; ++r) {
         const int64_t o = rb * kRowBlock + r;
         if (o >= out_channels) break;
@@ -161,51 +164,57 @@ __attribute__((target("avx2,fma"))) void conv_weight_grad_avx2(const float* pack
 }
 
 __attribute__((target("avx2,fma"))) void conv_forward_direct_avx2(
-    const float* packed_w, const float* src, const int64_t* offsets, int64_t out_channels,
-    int64_t k, int64_t kp, const float* bias, float* y, int64_t ldy) {
+    const float* packed_w, const float* src_row, const int64_t* offsets, int64_t out_channels,
+    int64_t k, int64_t kp, const float* bias, float* y_row, int64_t ldy, int64_t panels) {
   const int64_t row_blocks = (out_channels + kRowBlock - 1) / kRowBlock;
-  for (int64_t rb = 0; rb < row_blocks; ++rb) {
-    const float* w = packed_w + rb * kp * kRowBlock;
-    auto bias_of = [&](int r) {
-      const int64_t o = rb * kRowBlock + r;
-      return _mm256_set1_ps(bias && o < out_channels ? bias[o] : 0.0f);
-    };
-    __m256 a00 = bias_of(0), a01 = a00, a02 = a00;
-    __m256 a10 = bias_of(1), a11 = a10, a12 = a10;
-    __m256 a20 = bias_of(2), a21 = a20, a22 = a20;
-    __m256 a30 = bias_of(3), a31 = a30, a32 = a30;
-    for (int64_t j = 0; j < k; ++j) {
-      const float* c = src + offsets[j];
-      const float* wk = w + j * kRowBlock;
-      __m256 c0 = _mm256_loadu_ps(c), c1 = _mm256_loadu_ps(c + 8), c2 = _mm256_loadu_ps(c + 16);
-      keep_in_registers(c0, c1, c2);
-      __m256 b = _mm256_broadcast_ss(wk);
-      a00 = _mm256_fmadd_ps(b, c0, a00);
-      a01 = _mm256_fmadd_ps(b, c1, a01);
-      a02 = _mm256_fmadd_ps(b, c2, a02);
-      b = _mm256_broadcast_ss(wk + 1);
-      a10 = _mm256_fmadd_ps(b, c0, a10);
-      a11 = _mm256_fmadd_ps(b, c1, a11);
-      a12 = _mm256_fmadd_ps(b, c2, a12);
-      b = _mm256_broadcast_ss(wk + 2);
-      a20 = _mm256_fmadd_ps(b, c0, a20);
-      a21 = _mm256_fmadd_ps(b, c1, a21);
-      a22 = _mm256_fmadd_ps(b, c2, a22);
-      b = _mm256_broadcast_ss(wk + 3);
-      a30 = _mm256_fmadd_ps(b, c0, a30);
-      a31 = _mm256_fmadd_ps(b, c1, a31);
-      a32 = _mm256_fmadd_ps(b, c2, a32);
+  // Channel blocks outside, panels inside: each output row is then written front to back,
+  // and the block's weights (Kp x 4 floats) stay in L1 across the panels.
+  for (int64_t rb = 0; rb < row_blocks; ++rb)
+    for (int64_t q = 0; q < panels; ++q) {
+      const float* src = src_row + q * kPanelWidth;
+      float* y = y_row + q * kPanelWidth;
+      const float* w = packed_w + rb * kp * kRowBlock;
+      auto bias_of = [&](int r) {
+        const int64_t o = rb * kRowBlock + r;
+        return _mm256_set1_ps(bias && o < out_channels ? bias[o] : 0.0f);
+      };
+      __m256 a00 = bias_of(0), a01 = a00, a02 = a00;
+      __m256 a10 = bias_of(1), a11 = a10, a12 = a10;
+      __m256 a20 = bias_of(2), a21 = a20, a22 = a20;
+      __m256 a30 = bias_of(3), a31 = a30, a32 = a30;
+      for (int64_t j = 0; j < k; ++j) {
+        const float* c = src + offsets[j];
+        const float* wk = w + j * kRowBlock;
+        __m256 c0 = _mm256_loadu_ps(c), c1 = _mm256_loadu_ps(c + 8), c2 = _mm256_loadu_ps(c + 16);
+        keep_in_registers(c0, c1, c2);
+        __m256 b = _mm256_broadcast_ss(wk);
+        a00 = _mm256_fmadd_ps(b, c0, a00);
+        a01 = _mm256_fmadd_ps(b, c1, a01);
+        a02 = _mm256_fmadd_ps(b, c2, a02);
+        b = _mm256_broadcast_ss(wk + 1);
+        a10 = _mm256_fmadd_ps(b, c0, a10);
+        a11 = _mm256_fmadd_ps(b, c1, a11);
+        a12 = _mm256_fmadd_ps(b, c2, a12);
+        b = _mm256_broadcast_ss(wk + 2);
+        a20 = _mm256_fmadd_ps(b, c0, a20);
+        a21 = _mm256_fmadd_ps(b, c1, a21);
+        a22 = _mm256_fmadd_ps(b, c2, a22);
+        b = _mm256_broadcast_ss(wk + 3);
+        a30 = _mm256_fmadd_ps(b, c0, a30);
+        a31 = _mm256_fmadd_ps(b, c1, a31);
+        a32 = _mm256_fmadd_ps(b, c2, a32);
+      }
+      const __m256 acc[kRowBlock][3] = {
+          {a00, a01, a02}, {a10, a11, a12}, {a20, a21, a22}, {a30, a31, a32}};
+      for (int r = 0; r < kRowBlock; ++r) {
+        const int64_t o = rb * kRowBlock + r;
+        if (o >= out_channels) break;
+        float* dst = y + o * ldy;
+        _mm256_storeu_ps(dst, acc[r][0]);
+        _mm256_storeu_ps(dst + 8, acc[r][1]);
+        _mm256_storeu_ps(dst + 16, acc[r][2]);
+      }
     }
-    const __m256 acc[kRowBlock][3] = {{a00, a01, a02}, {a10, a11, a12}, {a20, a21, a22}, {a30, a31, a32}};
-    for (int r = 0; r < kRowBlock; ++r) {
-      const int64_t o = rb * kRowBlock + r;
-      if (o >= out_channels) break;
-      float* dst = y + o * ldy;
-      _mm256_storeu_ps(dst, acc[r][0]);
-      _mm256_storeu_ps(dst + 8, acc[r][1]);
-      _mm256_storeu_ps(dst + 16, acc[r][2]);
-    }
-  }
 }
 
 __attribute__((target("avx2,fma"))) void conv_weight_grad_direct_avx2(

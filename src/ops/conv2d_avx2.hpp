@@ -33,10 +33,11 @@ void conv_weight_grad_avx2(const float* packed_dy, const float* packed_col, int6
 // These read the input directly; `width` of the 24 positions are valid (the rest are read from
 // the same input rows and must stay inside the image: callers pass full panels only).
 
-// y[o][0..24) (row stride ldy) = bias[o] + sum_k W[o][k] src[offsets[k] + j].
+// For `panels` consecutive panels q of one output row:
+// y[o][24q + j] (row stride ldy) = bias[o] + sum_k W[o][k] src[24q + offsets[k] + j].
 void conv_forward_direct_avx2(const float* packed_w, const float* src, const int64_t* offsets,
                               int64_t out_channels, int64_t k, int64_t kp, const float* bias,
-                              float* y, int64_t ldy);
+                              float* y, int64_t ldy, int64_t panels);
 
 // dw[o][k] += sum over the panels p and j < 24 of dy_p[o][j] * src_p[offsets[k] + j], where
 // panel p reads src + src_offsets[p] and dy + dy_offsets[p] (dy row stride ldy).

@@ -12,6 +12,8 @@
 #include <memory>
 #include <vector>
 
+#include "glia/tensor/block_cache.hpp"
+
 #include "glia/autograd/node.hpp"
 #include "glia/support/parallel.hpp"
 
@@ -87,14 +89,14 @@ Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride) {
 
   Tensor y = Tensor::empty({x.size(0), x.size(1), g.oh, g.ow});
   const bool record_graph = needs_graph({&x});
-  auto argmax = std::make_shared<std::vector<int32_t>>(record_graph ? y.numel() : 0);
+  auto argmax = record_graph ? cached_array<int32_t>(static_cast<size_t>(y.numel())) : nullptr;
 
   parallel_chunks(planes, [&](int64_t begin, int64_t end, int) {
     std::vector<float> column_max(static_cast<size_t>(w));
     std::vector<int32_t> column_row(static_cast<size_t>(w));
     for (int64_t p = begin; p < end; ++p) {
       pool_plane(x.data() + p * h * w, g, y.data() + p * g.oh * g.ow,
-                 record_graph ? argmax->data() + p * g.oh * g.ow : nullptr, column_max.data(),
+                 record_graph ? argmax.get() + p * g.oh * g.ow : nullptr, column_max.data(),
                  record_graph ? column_row.data() : nullptr);
     }
   });
@@ -104,27 +106,21 @@ Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride) {
       Tensor dx_all = Tensor::empty(x_shape);
       parallel_for(x_shape[0] * x_shape[1], [&](int64_t p) {
         const float* dy = dy_all.data() + p * g.oh * g.ow;
-        const int32_t* where = argmax->data() + p * g.oh * g.ow;
+        const int32_t* where = argmax.get() + p * g.oh * g.ow;
         float* dx = dx_all.data() + p * g.h * g.w;
         if (g.stride != g.kernel) {
           std::fill_n(dx, g.h * g.w, 0.0f);
           for (int64_t i = 0; i < g.oh * g.ow; ++i) dx[where[i]] += dy[i];
           return;
         }
-        // Non-overlapping windows: one sequential pass writes dy at each maximum, 0 elsewhere.
-        for (int64_t r = 0; r < g.h; ++r) {
-          float* dx_row = dx + r * g.w;
-          const int64_t i = r / g.kernel;
-          if (i >= g.oh) {  // rows below the last window (floor mode)
-            std::fill_n(dx_row, g.w, 0.0f);
-            continue;
-          }
-          for (int64_t c = 0; c < g.w; ++c) {
-            const int64_t j = c / g.kernel;
-            const bool is_max = j < g.ow && where[i * g.ow + j] == r * g.w + c;
-            dx_row[c] = is_max ? dy[i * g.ow + j] : 0.0f;
-          }
+        // Non-overlapping windows: zero one band of window rows at a time and set its maxima
+        // while the band is in cache; each element is written once, with no adds.
+        for (int64_t i = 0; i < g.oh; ++i) {
+          std::fill_n(dx + i * g.kernel * g.w, g.kernel * g.w, 0.0f);
+          for (int64_t j = 0; j < g.ow; ++j) dx[where[i * g.ow + j]] = dy[i * g.ow + j];
         }
+        // Rows below the last window (floor mode) get no gradient.
+        std::fill(dx + g.oh * g.kernel * g.w, dx + g.h * g.w, 0.0f);
       });
       return std::vector<Tensor>{dx_all};
     });

@@ -6,6 +6,8 @@
 #include <memory>
 #include <vector>
 
+#include "glia/tensor/block_cache.hpp"
+
 #include "glia/ops/elementwise.hpp"
 
 namespace glia {
@@ -14,18 +16,23 @@ namespace detail {
 
 // relu of `in` into `out` (which may be `in`), and its mask (1 where the input was positive):
 // the backward pass needs only the mask, a quarter of the output's size.
-inline std::shared_ptr<std::vector<uint8_t>> relu_into(const Tensor& in, Tensor& out, bool keep_mask) {
-  auto mask = std::make_shared<std::vector<uint8_t>>(keep_mask ? static_cast<size_t>(in.numel()) : 0);
+inline std::shared_ptr<uint8_t[]> relu_into(const Tensor& in, Tensor& out, bool keep_mask) {
+  auto mask = keep_mask ? cached_array<uint8_t>(static_cast<size_t>(in.numel())) : nullptr;
   const float* src = in.data();
   float* dst = out.data();
-  uint8_t* m = mask->data();
+  uint8_t* m = mask.get();
   parallel_chunks(
       in.numel(),
       [&](int64_t begin, int64_t end, int) {
-        if (keep_mask) {
-          for (int64_t i = begin; i < end; ++i) m[i] = src[i] > 0.0f;
+        if (m) {  // separate loops: a test inside the loop would stop it vectorising
+          for (int64_t i = begin; i < end; ++i) {
+            const float v = src[i];
+            m[i] = v > 0.0f;
+            dst[i] = v > 0.0f ? v : 0.0f;
+          }
+        } else {
+          for (int64_t i = begin; i < end; ++i) dst[i] = src[i] > 0.0f ? src[i] : 0.0f;
         }
-        for (int64_t i = begin; i < end; ++i) dst[i] = src[i] > 0.0f ? src[i] : 0.0f;
       },
       kElementwiseGrain);
   return mask;
@@ -42,11 +49,12 @@ inline Tensor relu_impl(const Tensor& x, bool in_place) {
       Tensor gx = g.is_exclusive() ? g : Tensor::empty(g.shape());
       const float* gin = g.data();
       float* gout = gx.data();
-      const uint8_t* m = mask->data();
+      const uint8_t* m = mask.get();
       parallel_chunks(
           g.numel(),
           [&](int64_t begin, int64_t end, int) {
-            for (int64_t i = begin; i < end; ++i) gout[i] = m[i] ? gin[i] : 0.0f;
+            // A multiply by 0 or 1 rather than a select: it vectorises (u8 -> f32 widening).
+            for (int64_t i = begin; i < end; ++i) gout[i] = gin[i] * static_cast<float>(m[i]);
           },
           kElementwiseGrain);
       return std::vector<Tensor>{gx};

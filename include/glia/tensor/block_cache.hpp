@@ -11,8 +11,10 @@
 
 #include <cstdlib>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <new>
+#include <type_traits>
 
 namespace glia {
 
@@ -107,5 +109,15 @@ class BlockCache {
   size_t cached_bytes_ = 0;
   size_t limit_ = size_t{1} << 30;
 };
+
+// An uninitialised array of `count` trivially copyable values (masks, indices saved for a
+// backward pass) from the block cache, freed back to it.
+template <class T>
+std::shared_ptr<T[]> cached_array(size_t count) {
+  static_assert(std::is_trivially_copyable_v<T>, "cached_array holds plain values only");
+  const BlockCache::Block block = BlockCache::instance().allocate(sizeof(T) * (count ? count : 1));
+  return std::shared_ptr<T[]>(static_cast<T*>(block.data),
+                              [block](T*) { BlockCache::instance().deallocate(block); });
+}
 
 }  // namespace glia
