@@ -3,3 +3,10 @@ function(glia_enable_warnings target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow=local
     -Wnon-virtual-dtor -Wcast-align -Woverloaded-virtual)
 endfunction()
+
+# -march=native for glia's own targets when GLIA_NATIVE is on (never exported to users).
+function(glia_native target)
+  if(GLIA_NATIVE)
+    target_compile_options(${target} PRIVATE -march=native)
+  endif()
+endfunction()

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "glia/tensor/block_cache.hpp"
+#include "glia/tensor/eigen.hpp"
 
 #include "glia/autograd/node.hpp"
 #include "glia/support/parallel.hpp"
@@ -25,25 +26,23 @@ struct PoolGeometry {
 };
 
 // One plane: y[i][j] = max of the window, and where[i][j] its offset (if where is not null).
+// column_row holds row numbers as floats (exact below 2^24) so that the column pass is one
+// vectorised compare-and-blend over contiguous memory.
 void pool_plane(const float* in, const PoolGeometry& g, float* out, int32_t* where,
-                float* column_max, int32_t* column_row) {
+                float* column_max, float* column_row) {
+  using Row = Eigen::Map<Eigen::ArrayXf>;
+  using ConstRow = Eigen::Map<const Eigen::ArrayXf>;
+  Row cmax(column_max, g.w);
+  Row crow(column_row, g.w);
   for (int64_t i = 0; i < g.oh; ++i) {
     const int64_t top = i * g.stride;
-    // Column maxima over the window's rows; strict > keeps the first (topmost) maximum.
-    std::copy_n(in + top * g.w, g.w, column_max);
-    if (column_row) std::fill_n(column_row, g.w, static_cast<int32_t>(top));
+    cmax = ConstRow(in + top * g.w, g.w);
+    if (where) crow.setConstant(static_cast<float>(top));
     for (int64_t di = 1; di < g.kernel; ++di) {
-      const float* row = in + (top + di) * g.w;
-      const auto r = static_cast<int32_t>(top + di);
-      if (!column_row) {  // no indices wanted: a plain vectorised max
-        for (int64_t c = 0; c < g.w; ++c) column_max[c] = std::max(column_max[c], row[c]);
-        continue;
-      }
-      for (int64_t c = 0; c < g.w; ++c) {
-        const float m = column_max[c], v = row[c];
-        column_row[c] = v > m ? r : column_row[c];
-        column_max[c] = v > m ? v : m;
-      }
+      const ConstRow row(in + (top + di) * g.w, g.w);
+      // Strict >: on ties the topmost row is kept.
+      if (where) crow = (row > cmax).select(static_cast<float>(top + di), crow);
+      cmax = cmax.max(row);
     }
     if (!where) {
       for (int64_t j = 0; j < g.ow; ++j) {
@@ -54,21 +53,19 @@ void pool_plane(const float* in, const PoolGeometry& g, float* out, int32_t* whe
     }
     for (int64_t j = 0; j < g.ow; ++j) {
       const int64_t left = j * g.stride;
-      float best_value = column_max[left];
-      int32_t best_row = column_row[left];
+      float best_value = column_max[left], best_row = column_row[left];
       int64_t best_column = left;
       for (int64_t c = left + 1; c < left + g.kernel; ++c) {
         // Raster order: a higher value wins; an equal one wins if it lies in an earlier row.
         // Written as selects, not branches: on real data the outcome is a coin flip.
-        const float v = column_max[c];
-        const int32_t r = column_row[c];
+        const float v = column_max[c], r = column_row[c];
         const bool take = (v > best_value) | ((v == best_value) & (r < best_row));
         best_value = take ? v : best_value;
         best_row = take ? r : best_row;
         best_column = take ? c : best_column;
       }
       out[i * g.ow + j] = best_value;
-      if (where) where[i * g.ow + j] = static_cast<int32_t>(best_row * g.w + best_column);
+      where[i * g.ow + j] = static_cast<int32_t>(static_cast<int64_t>(best_row) * g.w + best_column);
     }
   }
 }
@@ -93,7 +90,7 @@ Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride) {
 
   parallel_chunks(planes, [&](int64_t begin, int64_t end, int) {
     std::vector<float> column_max(static_cast<size_t>(w));
-    std::vector<int32_t> column_row(static_cast<size_t>(w));
+    std::vector<float> column_row(static_cast<size_t>(w));
     for (int64_t p = begin; p < end; ++p) {
       pool_plane(x.data() + p * h * w, g, y.data() + p * g.oh * g.ow,
                  record_graph ? argmax.get() + p * g.oh * g.ow : nullptr, column_max.data(),

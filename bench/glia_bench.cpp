@@ -1,0 +1,262 @@
+// glia's benchmarks (Google Benchmark). Times are wall-clock (UseRealTime): the kernels run on
+// every OpenMP thread. Run: build/bench/glia_bench  (see docs/performance.md).
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+
+#include <glia/glia.hpp>
+
+#include "peak_flops.hpp"
+
+using namespace glia;
+
+namespace {
+
+nn::Sequential seed_network() {
+  nn::Sequential net;
+  net.add(nn::ZeroPad2d(2));
+  net.add(nn::Conv2d(3, 32, 7));
+  net.add(nn::BatchNorm2d(32, 1e-3f, 0.01f));
+  net.add(nn::ReLU());
+  net.add(nn::MaxPool2d(4));
+  net.add(nn::MaxPool2d(4));
+  net.add(nn::Flatten());
+  net.add(nn::Dense(6272, 1));
+  return net;
+}
+
+Tensor labels(int64_t n) {
+  std::vector<float> y(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) y[static_cast<size_t>(i)] = static_cast<float>(i % 2);
+  return Tensor::from(y, {n, 1});
+}
+
+// GFLOP/s and percent of the measured FMA peak, from the benchmark's own wall time.
+void set_flop_counters(benchmark::State& state, double flops_per_iteration, double seconds) {
+  const double gflops = flops_per_iteration * static_cast<double>(state.iterations()) / seconds / 1e9;
+  state.counters["GFLOP/s"] = gflops;
+  const double peak = bench::peak_gflops();
+  if (peak > 0) state.counters["%peak"] = gflops / peak * 100;
+}
+
+// Wall time of the timed loop (UseRealTime reports the same; counters need it as a number).
+class Stopwatch {
+ public:
+  Stopwatch() : start_(std::chrono::steady_clock::now()) {}
+  double seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+ private:
+  std::chrono::steady_clock::time_point start_;
+};
+
+// Shown as "GB=<n>/s": a rate over the benchmark's timer, which honours PauseTiming.
+void set_bandwidth_counter(benchmark::State& state, double bytes_per_iteration) {
+  state.counters["GB"] = benchmark::Counter(
+      bytes_per_iteration * static_cast<double>(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
+}
+
+// --- the seed network ------------------------------------------------------------------------
+
+void BM_TrainStep(benchmark::State& state) {
+  const int64_t batch = state.range(0);
+  manual_seed(1);
+  nn::Sequential net = seed_network();
+  optim::Adam opt(net.parameters(), optim::AdamOptions{1e-3f, 0.9f, 0.999f, 1e-7f});
+  Rng rng(1);
+  const Tensor x = Tensor::rand({batch, 3, 240, 240}, rng), y = labels(batch);
+  auto step = [&] {
+    opt.zero_grad();
+    Tensor loss = binary_cross_entropy_with_logits(net.forward(x), y);
+    loss.backward();
+    opt.step();
+    benchmark::DoNotOptimize(loss.item());
+  };
+  step();  // warm-up: the first step allocates (and page-faults) every buffer
+  const Stopwatch watch;
+  for (auto _ : state) step();
+  state.SetItemsProcessed(state.iterations() * batch);
+  set_flop_counters(state, 1.07e9 * static_cast<double>(batch), watch.seconds());
+}
+BENCHMARK(BM_TrainStep)->Arg(32)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3.0);
+
+void BM_Inference(benchmark::State& state) {
+  const int64_t batch = state.range(0);
+  manual_seed(1);
+  nn::Sequential net = seed_network();
+  net.eval();
+  Rng rng(1);
+  const Tensor x = Tensor::rand({batch, 3, 240, 240}, rng);
+  NoGradGuard no_grad;
+  auto step = [&] { benchmark::DoNotOptimize(sigmoid(net.forward(x)).data()); };
+  step();
+  const Stopwatch watch;
+  for (auto _ : state) step();
+  state.SetItemsProcessed(state.iterations() * batch);
+  set_flop_counters(state, 0.53e9 * static_cast<double>(batch), watch.seconds());
+}
+BENCHMARK(BM_Inference)->Arg(32)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3.0);
+
+// --- convolution kernels ---------------------------------------------------------------------
+// Shapes: 0 the seed's (32 x 3 x 244 x 244, 32 filters 7x7), 1 a ResNet-like 64->64 3x3 on
+// 56x56 with padding 1, 2 a 32->64 3x3 stride-2 downsampling (56x56 -> 28x28).
+struct ConvShape {
+  const char* name;
+  Shape x, w;
+  int64_t stride, padding;
+};
+const ConvShape kConvShapes[] = {
+    {"seed_3to32_7x7_244", {32, 3, 244, 244}, {32, 3, 7, 7}, 1, 0},
+    {"64to64_3x3_56_pad1", {32, 64, 56, 56}, {64, 64, 3, 3}, 1, 1},
+    {"32to64_3x3_56_stride2", {32, 32, 56, 56}, {64, 32, 3, 3}, 2, 1},
+};
+
+struct ConvCase {
+  Tensor x, w, b, grad_y;
+  double flops;  // 2 * N * O * C*KH*KW * OH*OW, the same for each of the three GEMMs
+};
+ConvCase make_conv_case(const ConvShape& s) {
+  Rng rng(3);
+  ConvCase c;
+  c.x = Tensor::rand(s.x, rng, -1, 1);
+  c.w = Tensor::rand(s.w, rng, -0.1f, 0.1f);
+  c.b = Tensor::zeros({s.w[0]});
+  const int64_t oh = (s.x[2] + 2 * s.padding - s.w[2]) / s.stride + 1;
+  const int64_t ow = (s.x[3] + 2 * s.padding - s.w[3]) / s.stride + 1;
+  c.grad_y = Tensor::rand({s.x[0], s.w[0], oh, ow}, rng, -1, 1);
+  c.flops = 2.0 * static_cast<double>(s.x[0] * s.w[0] * s.w[1] * s.w[2] * s.w[3] * oh * ow);
+  return c;
+}
+
+void BM_Conv2dForward(benchmark::State& state) {
+  const ConvShape& s = kConvShapes[state.range(0)];
+  state.SetLabel(s.name);
+  const ConvCase c = make_conv_case(s);
+  auto step = [&] { benchmark::DoNotOptimize(conv2d_forward(c.x, c.w, c.b, s.stride, s.padding).data()); };
+  step();
+  const Stopwatch watch;
+  for (auto _ : state) step();
+  set_flop_counters(state, c.flops, watch.seconds());
+}
+BENCHMARK(BM_Conv2dForward)->DenseRange(0, 2)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_Conv2dBackwardWeights(benchmark::State& state) {
+  const ConvShape& s = kConvShapes[state.range(0)];
+  state.SetLabel(s.name);
+  const ConvCase c = make_conv_case(s);
+  auto step = [&] {
+    benchmark::DoNotOptimize(
+        conv2d_backward_weights(c.grad_y, c.x, c.w.shape(), s.stride, s.padding, true).first.data());
+  };
+  step();
+  const Stopwatch watch;
+  for (auto _ : state) step();
+  set_flop_counters(state, c.flops, watch.seconds());
+}
+BENCHMARK(BM_Conv2dBackwardWeights)->DenseRange(0, 2)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_Conv2dBackwardInput(benchmark::State& state) {
+  const ConvShape& s = kConvShapes[state.range(0)];
+  state.SetLabel(s.name);
+  const ConvCase c = make_conv_case(s);
+  auto step = [&] {
+    benchmark::DoNotOptimize(conv2d_backward_input(c.grad_y, c.w, c.x.shape(), s.stride, s.padding).data());
+  };
+  step();
+  const Stopwatch watch;
+  for (auto _ : state) step();
+  set_flop_counters(state, c.flops, watch.seconds());
+}
+BENCHMARK(BM_Conv2dBackwardInput)->DenseRange(0, 2)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// --- memory-bound layers at the seed's activation size (32 x 32 x 238 x 238) ------------------
+// GB/s counts the bytes each pass must read and write at least once (its input, output and,
+// backward, the incoming gradient), not cache traffic.
+const Shape kActivation{32, 32, 238, 238};
+double activation_bytes() { return 4.0 * static_cast<double>(shape_numel(kActivation)); }
+
+void BM_BatchNormForward(benchmark::State& state) {
+  Rng rng(4);
+  const Tensor x = Tensor::rand(kActivation, rng);
+  Tensor gamma = Tensor::ones({32}), beta = Tensor::zeros({32});
+  Tensor rm = Tensor::zeros({32}), rv = Tensor::ones({32});
+  benchmark::DoNotOptimize(batch_norm(x, gamma, beta, rm, rv, true, 0.01f, 1e-3f).data());  // warm-up
+  for (auto _ : state) benchmark::DoNotOptimize(batch_norm(x, gamma, beta, rm, rv, true, 0.01f, 1e-3f).data());
+  set_bandwidth_counter(state, 2 * activation_bytes());
+}
+BENCHMARK(BM_BatchNormForward)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// Times one op's own backward function on a recorded graph, with a fresh gradient each time
+// (handed over exclusively, as the engine does, so in-place reuse happens as in training).
+void time_backward(benchmark::State& state, const Tensor& output) {
+  const std::shared_ptr<Node> node = output.grad_fn();
+  Rng rng(9);
+  const Tensor grad = Tensor::rand(output.shape(), rng, -1, 1);
+  node->backward(grad.clone());  // warm-up
+  for (auto _ : state) {
+    state.PauseTiming();
+    Tensor g = grad.clone();
+    state.ResumeTiming();
+    benchmark::DoNotOptimize(node->backward(std::move(g)));
+  }
+}
+
+void BM_BatchNormBackward(benchmark::State& state) {
+  Rng rng(4);
+  const Tensor x = Tensor::rand(kActivation, rng).requires_grad(true);
+  Tensor gamma = Tensor::ones({32}).requires_grad(true), beta = Tensor::zeros({32}).requires_grad(true);
+  Tensor rm = Tensor::zeros({32}), rv = Tensor::ones({32});
+  time_backward(state, batch_norm(x, gamma, beta, rm, rv, true, 0.01f, 1e-3f));
+  set_bandwidth_counter(state, 3 * activation_bytes());
+}
+BENCHMARK(BM_BatchNormBackward)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_ReluForward(benchmark::State& state) {
+  Rng rng(5);
+  const Tensor x = Tensor::rand(kActivation, rng, -1, 1);
+  benchmark::DoNotOptimize(relu(x).data());  // warm-up
+  for (auto _ : state) benchmark::DoNotOptimize(relu(x).data());
+  set_bandwidth_counter(state, 2 * activation_bytes());
+}
+BENCHMARK(BM_ReluForward)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_ReluBackward(benchmark::State& state) {
+  Rng rng(5);
+  const Tensor x = Tensor::rand(kActivation, rng, -1, 1).requires_grad(true);
+  time_backward(state, relu(x));
+  set_bandwidth_counter(state, 2.25 * activation_bytes());  // dy in, dx out, 1-byte mask
+}
+BENCHMARK(BM_ReluBackward)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_MaxPoolForward(benchmark::State& state) {
+  Rng rng(6);
+  const Tensor x = Tensor::rand(kActivation, rng).requires_grad(state.range(0) == 1);
+  state.SetLabel(state.range(0) ? "with argmax (training)" : "inference");
+  benchmark::DoNotOptimize(max_pool2d(x, 4, 4).data());  // warm-up
+  for (auto _ : state) benchmark::DoNotOptimize(max_pool2d(x, 4, 4).data());
+  set_bandwidth_counter(state, activation_bytes() * (1 + 1.0 / 16));
+}
+BENCHMARK(BM_MaxPoolForward)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_MaxPoolBackward(benchmark::State& state) {
+  Rng rng(6);
+  const Tensor x = Tensor::rand(kActivation, rng).requires_grad(true);
+  time_backward(state, max_pool2d(x, 4, 4));
+  set_bandwidth_counter(state, activation_bytes() * (1 + 2.0 / 16));  // dx out; dy and argmax in
+}
+BENCHMARK(BM_MaxPoolBackward)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// --- the machine -----------------------------------------------------------------------------
+
+void BM_PeakFlops(benchmark::State& state) {
+  double gflops = 0;
+  for (auto _ : state) gflops = bench::measure_peak_gflops(0.25);
+  state.counters["GFLOP/s"] = gflops;
+  state.counters["threads"] = num_threads();
+}
+BENCHMARK(BM_PeakFlops)->Iterations(3)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,65 @@
+#include "peak_flops.hpp"
+
+#include <immintrin.h>
+#include <omp.h>
+
+#include <chrono>
+
+#include <glia/support/parallel.hpp>
+
+namespace glia::bench {
+namespace {
+
+// 12 independent accumulators: enough to cover the FMA latency on both FMA pipes.
+__attribute__((target("avx2,fma"))) double fma_loop(long iterations) {
+  __m256 a0 = _mm256_set1_ps(0.1f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
+  __m256 a6 = a0, a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;
+  const __m256 m = _mm256_set1_ps(0.999f), c = _mm256_set1_ps(0.001f);
+  for (long i = 0; i < iterations; ++i) {
+    a0 = _mm256_fmadd_ps(a0, m, c);
+    a1 = _mm256_fmadd_ps(a1, m, c);
+    a2 = _mm256_fmadd_ps(a2, m, c);
+    a3 = _mm256_fmadd_ps(a3, m, c);
+    a4 = _mm256_fmadd_ps(a4, m, c);
+    a5 = _mm256_fmadd_ps(a5, m, c);
+    a6 = _mm256_fmadd_ps(a6, m, c);
+    a7 = _mm256_fmadd_ps(a7, m, c);
+    a8 = _mm256_fmadd_ps(a8, m, c);
+    a9 = _mm256_fmadd_ps(a9, m, c);
+    a10 = _mm256_fmadd_ps(a10, m, c);
+    a11 = _mm256_fmadd_ps(a11, m, c);
+  }
+  __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)),
+                           _mm256_add_ps(_mm256_add_ps(a4, a5), _mm256_add_ps(a6, a7)));
+  s = _mm256_add_ps(s, _mm256_add_ps(_mm256_add_ps(a8, a9), _mm256_add_ps(a10, a11)));
+  float out[8];
+  _mm256_storeu_ps(out, s);
+  return out[0];
+}
+
+}  // namespace
+
+double measure_peak_gflops(double seconds) {
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return 0.0;
+  const int threads = num_threads();
+  long iterations = 1 << 20;
+  volatile double sink = 0;
+  for (;;) {  // grow the loop until it runs long enough to time
+    const auto start = std::chrono::steady_clock::now();
+#pragma omp parallel num_threads(threads)
+    { sink = sink + fma_loop(iterations); }
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (elapsed >= seconds) {
+      const double flops = static_cast<double>(iterations) * 12 * 8 * 2 * threads;
+      return flops / elapsed / 1e9;
+    }
+    iterations *= 2;
+  }
+}
+
+double peak_gflops() {
+  static const double peak = measure_peak_gflops();
+  return peak;
+}
+
+}  // namespace glia::bench
