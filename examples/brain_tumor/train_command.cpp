@@ -78,7 +78,8 @@ Sets load_sets(const Args& args, const std::string& split_kind, const std::strin
     if (augment == "folder" && catalog.augmented.empty()) {
       throw DataError("--augment folder needs '" + args.get("data") + "/augmented data/{yes,no}'");
     }
-    refs = catalog.originals;
+    // The paper split on the saved copies never looks at the originals: skip decoding them.
+    if (!(augment == "folder" && split_kind == "paper")) refs = catalog.originals;
     if (augment == "folder") refs.insert(refs.end(), catalog.augmented.begin(), catalog.augmented.end());
     sets.description = "data " + args.get("data") + ": " + std::to_string(catalog.originals.size()) +
                        " scans, " + std::to_string(catalog.augmented.size()) + " augmented images";
@@ -104,6 +105,15 @@ Sets load_sets(const Args& args, const std::string& split_kind, const std::strin
   }
   if (sets.split.train.empty() || sets.split.val.empty() || sets.split.test.empty()) {
     throw DataError("too few images to split into train, validation and test");
+  }
+  // Release the cached pixels of images no part of the split uses (originals that only served
+  // to group the copies): a few tens of MB of the run's peak memory.
+  std::vector<bool> used(sets.prepared.items.size(), false);
+  for (const auto* part : {&sets.split.train, &sets.split.val, &sets.split.test, &sets.split.test_originals}) {
+    for (int i : *part) used[static_cast<size_t>(i)] = true;
+  }
+  for (size_t i = 0; i < used.size(); ++i) {
+    if (!used[i]) Image().pixels.swap(sets.prepared.items[i].image.pixels);
   }
   return sets;
 }

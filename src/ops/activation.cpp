@@ -1,6 +1,9 @@
 // relu and sigmoid, forward and backward.
 #include "glia/ops/activation.hpp"
 
+#include <immintrin.h>
+
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -14,27 +17,62 @@ namespace glia {
 
 namespace {
 
-// relu of `in` into `out` (which may be `in`), and its mask (1 where the input was positive):
-// the backward pass needs only the mask, a quarter of the output's size.
+// The mask relu's backward pass needs is one bit per element (bit i % 8 of byte i / 8): 1/32
+// of the output's size, which matters for the seed network's 232 MB activations.
+__attribute__((target("avx2"))) void relu_bits_avx2(const float* src, float* dst, uint8_t* bits,
+                                                    int64_t groups) {
+  const __m256 zero = _mm256_setzero_ps();
+  for (int64_t q = 0; q < groups; ++q) {
+    const __m256 v = _mm256_loadu_ps(src + 8 * q);
+    const __m256 positive = _mm256_cmp_ps(v, zero, _CMP_GT_OQ);
+    if (bits) bits[q] = static_cast<uint8_t>(_mm256_movemask_ps(positive));
+    _mm256_storeu_ps(dst + 8 * q, _mm256_and_ps(v, positive));
+  }
+}
+
+__attribute__((target("avx2"))) void masked_copy_avx2(const float* g, const uint8_t* bits,
+                                                      float* out, int64_t groups) {
+  const __m256i lanes = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+  for (int64_t q = 0; q < groups; ++q) {
+    const __m256i b = _mm256_and_si256(_mm256_set1_epi32(bits[q]), lanes);
+    const __m256 keep = _mm256_castsi256_ps(_mm256_cmpeq_epi32(b, lanes));
+    _mm256_storeu_ps(out + 8 * q, _mm256_and_ps(_mm256_loadu_ps(g + 8 * q), keep));
+  }
+}
+
+bool has_avx2() {
+  static const bool has = __builtin_cpu_supports("avx2");
+  return has;
+}
+
+// relu of `in` into `out` (which may be `in`), and its bit mask when the backward pass needs it.
 std::shared_ptr<uint8_t[]> relu_into(const Tensor& in, Tensor& out, bool keep_mask) {
-  auto mask = keep_mask ? cached_array<uint8_t>(static_cast<size_t>(in.numel())) : nullptr;
+  const int64_t n = in.numel(), groups = (n + 7) / 8;
+  auto mask = keep_mask ? cached_array<uint8_t>(static_cast<size_t>(groups)) : nullptr;
   const float* src = in.data();
   float* dst = out.data();
-  uint8_t* m = mask.get();
+  uint8_t* bits = mask.get();
+  // Chunks of whole 8-element groups, so that no two threads write one mask byte.
   parallel_chunks(
-      in.numel(),
+      groups,
       [&](int64_t begin, int64_t end, int) {
-        if (m) {  // separate loops: a test inside the loop would stop it vectorising
-          for (int64_t i = begin; i < end; ++i) {
-            const float v = src[i];
-            m[i] = v > 0.0f;
-            dst[i] = v > 0.0f ? v : 0.0f;
+        int64_t q = begin;
+        if (has_avx2()) {
+          const int64_t full = std::min(end, n / 8);  // groups with all 8 elements
+          if (full > begin) relu_bits_avx2(src + 8 * begin, dst + 8 * begin, bits ? bits + begin : nullptr, full - begin);
+          q = std::max(begin, full);
+        }
+        for (; q < end; ++q) {
+          uint8_t byte = 0;
+          for (int64_t i = 8 * q; i < std::min(n, 8 * q + 8); ++i) {
+            const bool positive = src[i] > 0.0f;
+            byte |= static_cast<uint8_t>(positive << (i - 8 * q));
+            dst[i] = positive ? src[i] : 0.0f;
           }
-        } else {
-          for (int64_t i = begin; i < end; ++i) dst[i] = src[i] > 0.0f ? src[i] : 0.0f;
+          if (bits) bits[q] = byte;
         }
       },
-      detail::kElementwiseGrain);
+      detail::kElementwiseGrain / 8);
   return mask;
 }
 
@@ -47,16 +85,26 @@ Tensor relu_impl(const Tensor& x, bool in_place) {
     record("relu", out, {x}, [mask](Tensor g) {
       // Reuse the incoming gradient's buffer when nobody else holds it.
       Tensor gx = g.is_exclusive() ? g : Tensor::empty(g.shape());
+      const int64_t n = g.numel(), groups = (n + 7) / 8;
       const float* gin = g.data();
       float* gout = gx.data();
-      const uint8_t* m = mask.get();
+      const uint8_t* bits = mask.get();
       parallel_chunks(
-          g.numel(),
+          groups,
           [&](int64_t begin, int64_t end, int) {
-            // A multiply by 0 or 1 rather than a select: it vectorises (u8 -> f32 widening).
-            for (int64_t i = begin; i < end; ++i) gout[i] = gin[i] * static_cast<float>(m[i]);
+            int64_t q = begin;
+            if (has_avx2()) {
+              const int64_t full = std::min(end, n / 8);
+              if (full > begin) masked_copy_avx2(gin + 8 * begin, bits + begin, gout + 8 * begin, full - begin);
+              q = std::max(begin, full);
+            }
+            for (; q < end; ++q) {
+              for (int64_t i = 8 * q; i < std::min(n, 8 * q + 8); ++i) {
+                gout[i] = (bits[q] >> (i - 8 * q)) & 1 ? gin[i] : 0.0f;
+              }
+            }
           },
-          detail::kElementwiseGrain);
+          detail::kElementwiseGrain / 8);
       return std::vector<Tensor>{gx};
     });
   }

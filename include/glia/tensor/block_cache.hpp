@@ -3,7 +3,7 @@
 // A training step allocates the same large activation and gradient buffers every iteration.
 // Returning them to the OS and faulting them back in costs more than the arithmetic on them
 // (about 0.2 s per 232 MB block here), so freed blocks of 1 MB or more are kept, up to a limit,
-// and handed out again for requests of the same size (or up to half of it). Large blocks are 2 MB aligned and
+// and handed out again for requests of the same size or smaller (down to 1/8 of it). Large blocks are 2 MB aligned and
 // marked for transparent huge pages, so those that are new take 512x fewer page faults.
 #pragma once
 
@@ -23,6 +23,7 @@ class BlockCache {
   static constexpr size_t kSmallAlignment = 64;
   static constexpr size_t kLargeBlock = size_t{1} << 20;   // cached from this size up
   static constexpr size_t kHugePage = size_t{2} << 20;
+  static constexpr size_t kMaxWaste = 8;
 
   static BlockCache& instance() {
     static BlockCache* cache = new BlockCache();  // never destroyed: tensors may outlive main()
@@ -34,14 +35,15 @@ class BlockCache {
     size_t bytes;  // what deallocate() must be given back
   };
 
-  // A block of at least `bytes`: a cached one of up to twice the size if there is one (the
-  // smallest such), so an odd-sized last batch reuses the blocks of the full batches.
+  // A block of at least `bytes`: the smallest cached one of up to kMaxWaste times the size if
+  // there is one. An idle cached block is already resident, so reusing it for a short last
+  // batch costs no memory, where a new block would add to the peak.
   Block allocate(size_t bytes) {
     bytes = round(bytes);
     if (bytes >= kLargeBlock) {
       std::lock_guard<std::mutex> lock(mutex_);
       auto it = free_.lower_bound(bytes);
-      if (it != free_.end() && it->first <= 2 * bytes) {
+      if (it != free_.end() && it->first <= kMaxWaste * bytes) {
         const Block block{it->second, it->first};
         free_.erase(it);
         cached_bytes_ -= block.bytes;
