@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# End-to-end checks of examples/brain_tumor's command line: usage errors (exit 2), data errors
+# (exit 1), a short training run on the built-in data with every output file, evaluate and
+# predict on generated images, and --force. usage: example_cli.sh path/to/brain_tumor
+set -uo pipefail
+bin=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+pass=0
+
+expect() {  # expect CODE DESCRIPTION -- command...
+  local want=$1 what=$2
+  shift 3
+  "$@" > "$work/out" 2> "$work/err"
+  local got=$?
+  if [ "$got" -ne "$want" ]; then
+    echo "FAIL: $what: exit $got, expected $want"; sed 's/^/  | /' "$work/err" | head -5
+    failures=$((failures + 1))
+  else
+    pass=$((pass + 1))
+  fi
+}
+contains() {  # contains FILE TEXT DESCRIPTION
+  if grep -q -- "$2" "$1"; then pass=$((pass + 1)); else echo "FAIL: $3 (no '$2' in $1)"; failures=$((failures + 1)); fi
+}
+
+# A random 8-bit image as binary PGM, which stb_image reads.
+pgm() { { printf 'P5\n48 40\n255\n'; head -c 1920 /dev/urandom; } > "$1"; }
+
+expect 2 "no command" -- "$bin"
+expect 0 "--help" -- "$bin" --help
+expect 0 "train --help" -- "$bin" train --help
+contains "$work/out" "--split" "train --help lists --split"
+expect 0 "evaluate --help" -- "$bin" evaluate --help
+expect 0 "predict --help" -- "$bin" predict --help
+expect 2 "unknown command" -- "$bin" frobnicate
+expect 2 "unknown flag" -- "$bin" train --bogus
+contains "$work/err" "unknown flag '--bogus'" "unknown flag is named"
+expect 2 "bad number" -- "$bin" train --epochs abc
+contains "$work/err" "--epochs must be a whole number" "bad number is named"
+expect 2 "bad choice" -- "$bin" train --split random
+expect 2 "zero batch" -- "$bin" train --batch 0
+expect 2 "flag without value" -- "$bin" train --out
+expect 2 "evaluate without model" -- "$bin" evaluate --data "$work"
+expect 2 "predict without images" -- "$bin" predict --model x.glia
+
+expect 1 "missing data folder" -- "$bin" train --data "$work/nowhere" --out "$work/r0"
+contains "$work/err" "does not exist" "missing data folder is named"
+mkdir -p "$work/data/yes" "$work/data/no"
+expect 1 "empty class folder" -- "$bin" train --data "$work/data" --out "$work/r0"
+contains "$work/err" "has no files" "empty class folder is named"
+
+# A short run on the built-in synthetic data: every output, and the report's keys.
+expect 0 "train on built-in data" -- "$bin" train --epochs 1 --out "$work/run"
+for f in history.csv loss.svg accuracy.svg best.glia report.json; do
+  if [ -s "$work/run/$f" ]; then pass=$((pass + 1)); else echo "FAIL: missing $f"; failures=$((failures + 1)); fi
+done
+contains "$work/run/history.csv" "epoch,loss,accuracy,val_loss,val_accuracy,seconds" "history header"
+for key in '"split"' '"seed"' '"epochs"' '"val"' '"test"' '"test_original_scans"' '"roc_auc"' '"confusion"' '"count"'; do
+  contains "$work/run/report.json" "$key" "report.json has $key"
+done
+contains "$work/run/loss.svg" "<polyline" "loss.svg has curves"
+expect 1 "refuses to overwrite --out" -- "$bin" train --epochs 1 --out "$work/run"
+contains "$work/err" "--force" "overwrite refusal mentions --force"
+
+# evaluate and predict with the trained model on generated images, one of them corrupt.
+for i in 1 2 3; do pgm "$work/data/yes/y$i.pgm"; pgm "$work/data/no/n$i.pgm"; done
+printf 'not an image' > "$work/data/no/broken.jpg"
+expect 0 "evaluate" -- "$bin" evaluate --model "$work/run/best.glia" --data "$work/data" --predictions "$work/p.tsv"
+contains "$work/out" "roc_auc" "evaluate prints the metrics"
+contains "$work/err" "no/broken.jpg" "evaluate names the unreadable file"
+contains "$work/p.tsv" "file	label	prob" "predictions header"
+contains "$work/p.tsv" "yes/y1.pgm	1	" "predictions rows are relative to --data"
+expect 1 "evaluate --strict stops at the bad file" -- "$bin" evaluate --model "$work/run/best.glia" --data "$work/data" --strict
+expect 0 "predict" -- "$bin" predict --model "$work/run/best.glia" "$work/data/yes/y1.pgm"
+if grep -qE "y1.pgm	0\.[0-9]{6}	(yes|no)$|y1.pgm	1\.000000	yes$" "$work/out"; then pass=$((pass + 1)); else
+  echo "FAIL: predict line format"; cat "$work/out"; failures=$((failures + 1)); fi
+expect 1 "predict with an unreadable image" -- "$bin" predict --model "$work/run/best.glia" "$work/data/no/broken.jpg"
+expect 1 "not a model file" -- "$bin" predict --model "$work/data/no/broken.jpg" "$work/data/yes/y1.pgm"
+
+echo "$pass passed, $failures failed"
+[ "$failures" -eq 0 ]
