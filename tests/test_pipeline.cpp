@@ -1,6 +1,7 @@
 // examples/brain_tumor's data pipeline, stage by stage, on small generated images.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
@@ -9,6 +10,8 @@
 #include <unistd.h>
 
 #include "augment.hpp"
+#include "explain.hpp"
+#include "model.hpp"
 #include "dataset.hpp"
 #include "golden_file.hpp"
 #include "metrics.hpp"
@@ -284,4 +287,40 @@ TEST_CASE("metrics: known confusion, F1 and ROC AUC") {
   CHECK(m.roc_auc == Approx(7.0 / 9));  // 7 of the 9 (yes, no) pairs ranked right
   CHECK(roc_auc({0.3f, 0.3f}, {1, 0}) == Approx(0.5));
   CHECK(roc_auc({0.1f, 0.2f}, {1, 1}) == Approx(0.5));
+}
+
+TEST_CASE("explain: Grad-CAM of a scan with one bright lesion peaks on the lesion") {
+  // A network that scores brightness: every conv filter averages its patch, batch norm is the
+  // identity, and the dense layer sums the pooled map. Its Grad-CAM must follow the brightest
+  // region, whatever the lesion's position.
+  glia::nn::Sequential net = build_seed_network();
+  std::vector<glia::Tensor> p = net.parameters();
+  glia::as_array(p[0]).setConstant(1.0f / 147);
+  glia::as_array(p[4]).setConstant(1.0f / 6272);
+  net.eval();
+  for (const auto& [lesion_x, lesion_y] : {std::pair<int, int>{170, 80}, {60, 160}}) {
+    Image scan(kImageSize, kImageSize, 3, 20);
+    for (int y = 0; y < kImageSize; ++y) {
+      for (int x = 0; x < kImageSize; ++x) {
+        const double head = std::pow((x - 120) / 100.0, 2) + std::pow((y - 120) / 110.0, 2);
+        const double lesion = std::pow(x - lesion_x, 2) + std::pow(y - lesion_y, 2);
+        const uint8_t v = lesion < 14 * 14 ? 240 : head < 1 ? 110 : 20;
+        for (int c = 0; c < 3; ++c) scan.at(y, x, c) = v;
+      }
+    }
+    Prepared item;
+    item.image = scan;
+    const GradCam cam = grad_cam(net, make_batch({item}, {0}, 0, 1));
+    REQUIRE(cam.heat.shape() == glia::Shape{14, 14});
+    int64_t peak = 0;
+    for (int64_t i = 1; i < cam.heat.numel(); ++i) {
+      if (cam.heat.data()[i] > cam.heat.data()[peak]) peak = i;
+    }
+    // Each cell of the 14x14 map covers 16 input pixels (two 4x4 pools after a 7x7 conv on the
+    // 2-padded image); the peak cell must be the lesion's, give or take one.
+    INFO("lesion at (" << lesion_x << ", " << lesion_y << "), peak cell " << peak % 14 << ", " << peak / 14);
+    CHECK(std::abs(peak % 14 - lesion_x / 16) <= 1);
+    CHECK(std::abs(peak / 14 - lesion_y / 16) <= 1);
+    CHECK(cam.heat.data()[peak] == 1.0f);
+  }
 }

@@ -7,5 +7,7 @@ namespace brain_tumor {
 int run_train(int argc, char** argv);
 int run_evaluate(int argc, char** argv);
 int run_predict(int argc, char** argv);
+int run_convert(int argc, char** argv);
+int run_explain(int argc, char** argv);
 
 }  // namespace brain_tumor

@@ -21,7 +21,7 @@ brain contour, 240x240 bicubic, BGR) and prints accuracy, F1, precision, recall,
 confusion matrix.
 
 options:
-  --model FILE          a glia checkpoint of the seed network (best.glia from train)
+  --model FILE          best.glia from train, or a Keras HDF5 model (told apart by content)
   --data DIR            folder with yes/ and no/
   --predictions FILE    also write a TSV: file (relative to DIR), label (1 yes, 0 no), prob
   --strict              stop at the first unreadable image instead of skipping it
@@ -34,7 +34,7 @@ Prints one line per image: path, probability of a tumour, and the label (yes if 
 Unreadable images are reported on stderr and make the exit code 1.
 
 options:
-  --model FILE    a glia checkpoint of the seed network
+  --model FILE    best.glia from train, or a Keras HDF5 model (told apart by content)
   --threads N     worker threads (default: all cores)
 )";
 
@@ -51,7 +51,7 @@ int run_evaluate(int argc, char** argv) {
   }
   if (!args.has("model") || !args.has("data")) throw UsageError("evaluate needs --model and --data");
   if (args.has("threads")) glia::set_num_threads(static_cast<int>(args.integer("threads", 1, 1, 1024)));
-  glia::nn::Sequential net = load_model(args.get("model"));
+  glia::nn::Sequential net = load_model(args.get("model")).net;
   const PreparedSet set = prepare_images(list_class_folders(args.get("data")), args.has("strict"));
   for (const SkippedFile& s : set.skipped) {
     std::cerr << "warning: skipped '" << s.relative << "': " << s.reason << "\n";
@@ -90,7 +90,7 @@ int run_predict(int argc, char** argv) {
   if (!args.has("model")) throw UsageError("predict needs --model");
   if (args.positional().empty()) throw UsageError("predict needs at least one IMAGE");
   if (args.has("threads")) glia::set_num_threads(static_cast<int>(args.integer("threads", 1, 1, 1024)));
-  glia::nn::Sequential net = load_model(args.get("model"));
+  glia::nn::Sequential net = load_model(args.get("model")).net;
   int failures = 0;
   for (const std::string& path : args.positional()) {
     ImageRef ref;

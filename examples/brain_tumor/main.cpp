@@ -15,6 +15,8 @@ commands:
   train      train the seed network (built-in synthetic data unless --data is given)
   evaluate   accuracy, F1, precision, recall, ROC AUC of a model on DIR/yes and DIR/no
   predict    probability of a tumour for each image
+  convert    save a Keras HDF5 model (the seed's checkpoint) as a glia checkpoint
+  explain    Grad-CAM heat map of the region that drove the decision
 
 Run 'brain_tumor <command> --help' for the command's options.
 )";
@@ -31,6 +33,8 @@ int main(int argc, char** argv) {
     if (command == "train") return brain_tumor::run_train(argc, argv);
     if (command == "evaluate") return brain_tumor::run_evaluate(argc, argv);
     if (command == "predict") return brain_tumor::run_predict(argc, argv);
+    if (command == "convert") return brain_tumor::run_convert(argc, argv);
+    if (command == "explain") return brain_tumor::run_explain(argc, argv);
     throw brain_tumor::UsageError("unknown command '" + command + "'");
   } catch (const brain_tumor::UsageError& e) {
     std::cerr << "brain_tumor: " << e.what() << "\n\n" << kUsage;

@@ -1,9 +1,13 @@
 #include "model.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <stdexcept>
 
 #include <glia/glia.hpp>
+#ifdef BRAIN_TUMOR_HAS_KERAS
+#include <glia/io/keras_h5.hpp>
+#endif
 
 namespace brain_tumor {
 
@@ -67,16 +71,43 @@ std::vector<float> predict_logits(glia::nn::Sequential& net, const std::vector<P
   return logits;
 }
 
-glia::nn::Sequential load_model(const std::string& path) {
-  if (!glia::io::is_checkpoint_file(path)) {
+LoadedModel load_model(const std::string& path) {
+  LoadedModel model;
+  if (glia::io::is_checkpoint_file(path)) {
+    model.net = build_seed_network();
+    glia::load(model.net, path);
+    model.format = "glia checkpoint";
+  } else if (is_keras_file(path)) {
+    model.net = load_keras(path);
+    model.format = "Keras HDF5";
+  } else {
     std::ifstream probe(path);
     throw std::runtime_error("cannot load model '" + path + "': " +
-                             (probe ? "not a glia checkpoint" : "file not found"));
+                             (probe ? "neither a glia checkpoint nor a Keras HDF5 file" : "file not found"));
   }
-  glia::nn::Sequential net = build_seed_network();
-  glia::load(net, path);
-  net.eval();
-  return net;
+  // The tools work on logits: a final sigmoid (Keras' Dense(1, activation='sigmoid')) is dropped.
+  if (model.net.size() && model.net[model.net.size() - 1].type_name() == "Sigmoid") model.net.pop_back();
+  model.net.eval();
+  return model;
+}
+
+bool is_keras_file(const std::string& path) {
+#ifdef BRAIN_TUMOR_HAS_KERAS
+  return glia::io::is_hdf5_file(path);
+#else
+  static const char signature[8] = {'\x89', 'H', 'D', 'F', '\r', '\n', '\x1a', '\n'};
+  std::ifstream in(path, std::ios::binary);
+  char head[8] = {};
+  return in.read(head, 8) && std::equal(head, head + 8, signature);
+#endif
+}
+
+glia::nn::Sequential load_keras(const std::string& path) {
+#ifdef BRAIN_TUMOR_HAS_KERAS
+  return glia::io::load_keras_h5(path);
+#else
+  throw std::runtime_error("cannot load '" + path + "': this build has no Keras support (needs libhdf5-dev and nlohmann-json3-dev)");
+#endif
 }
 
 }  // namespace brain_tumor

@@ -33,7 +33,17 @@ glia::Tensor make_labels(const std::vector<Prepared>& items, const std::vector<i
 std::vector<float> predict_logits(glia::nn::Sequential& net, const std::vector<Prepared>& items,
                                   const std::vector<int>& order, int batch_size = 32);
 
-// Loads a model file: a glia checkpoint of the seed network.
-glia::nn::Sequential load_model(const std::string& path);
+struct LoadedModel {
+  glia::nn::Sequential net;  // in eval mode, ending in the logit
+  std::string format;        // "glia checkpoint" or "Keras HDF5"
+};
+
+// Loads a model file, recognised by its content: a glia checkpoint of the seed network, or a
+// Keras HDF5 model (the seed's published checkpoint). Throws std::runtime_error naming the file.
+LoadedModel load_model(const std::string& path);
+
+bool is_keras_file(const std::string& path);
+// The Keras model as saved (a final sigmoid included).
+glia::nn::Sequential load_keras(const std::string& path);
 
 }  // namespace brain_tumor

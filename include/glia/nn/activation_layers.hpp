@@ -3,6 +3,7 @@
 
 #include "glia/nn/module.hpp"
 #include "glia/ops/activation.hpp"
+#include "glia/ops/elementwise.hpp"
 
 namespace glia::nn {
 

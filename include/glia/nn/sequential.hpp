@@ -28,6 +28,14 @@ class Sequential : public Module {
     return *this;
   }
 
+  // Removes and returns the last layer (e.g. a final Sigmoid, to get logits).
+  std::shared_ptr<Module> pop_back() {
+    check_arg(!layers_.empty(), "Sequential::pop_back", "no layers");
+    std::shared_ptr<Module> last = layers_.back();
+    layers_.pop_back();
+    return last;
+  }
+
   size_t size() const { return layers_.size(); }
   Module& operator[](size_t i) const {
     check_arg(i < layers_.size(), "Sequential", "layer ", i, " out of range (", layers_.size(),

@@ -1,0 +1,89 @@
+#include "explain.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <glia/glia.hpp>
+
+namespace brain_tumor {
+
+size_t last_conv_block_end(const glia::nn::Sequential& net) {
+  size_t end = 0;
+  for (size_t i = 0; i < net.size(); ++i) {
+    if (net[i].type_name() != "Conv2d") continue;
+    end = i + 1;
+    while (end < net.size() && (net[end].type_name() == "BatchNorm2d" || net[end].type_name() == "ReLU" ||
+                                net[end].type_name() == "MaxPool2d")) {
+      ++end;
+    }
+  }
+  glia::check_arg(end > 0, "grad_cam", "the network has no Conv2d layer");
+  return end;
+}
+
+GradCam grad_cam(glia::nn::Sequential& net, const glia::Tensor& x) {
+  GradCam cam;
+  cam.block_end = last_conv_block_end(net);
+  net.eval();
+  glia::Tensor activation;
+  {
+    glia::NoGradGuard no_grad;
+    activation = x;
+    for (size_t i = 0; i < cam.block_end; ++i) activation = net[i].forward(activation);
+  }
+  // The activation becomes a leaf, so backward() leaves d logit / dA in its grad().
+  glia::Tensor a = activation.clone().requires_grad(true);
+  glia::Tensor h = a;
+  for (size_t i = cam.block_end; i < net.size(); ++i) h = net[i].forward(h);
+  glia::check_arg(h.numel() == 1, "grad_cam", "expects one logit, the network gives ", glia::shape_str(h.shape()));
+  cam.logit = h.item();
+  glia::sum(h).backward();
+  const glia::Tensor grad = a.grad();
+
+  const int64_t channels = a.size(1), height = a.size(2), width = a.size(3), plane = height * width;
+  cam.heat = glia::Tensor::zeros({height, width});
+  for (int64_t c = 0; c < channels; ++c) {
+    double weight = 0;
+    for (int64_t p = 0; p < plane; ++p) weight += grad.data()[c * plane + p];
+    weight /= static_cast<double>(plane);
+    for (int64_t p = 0; p < plane; ++p) cam.heat.data()[p] += static_cast<float>(weight) * a.data()[c * plane + p];
+  }
+  float peak = 0;
+  for (int64_t p = 0; p < plane; ++p) {
+    cam.heat.data()[p] = std::max(cam.heat.data()[p], 0.0f);
+    peak = std::max(peak, cam.heat.data()[p]);
+  }
+  if (peak > 0) {
+    for (int64_t p = 0; p < plane; ++p) cam.heat.data()[p] /= peak;
+  }
+  return cam;
+}
+
+Image overlay_heat(const Image& bgr, const glia::Tensor& heat) {
+  const int64_t hh = heat.size(0), hw = heat.size(1);
+  Image out(bgr.width, bgr.height, 3);
+  for (int y = 0; y < bgr.height; ++y) {
+    for (int x = 0; x < bgr.width; ++x) {
+      // Bilinear sample of the heat map at this pixel's centre.
+      const float fy = std::clamp((y + 0.5f) * hh / bgr.height - 0.5f, 0.0f, hh - 1.0f);
+      const float fx = std::clamp((x + 0.5f) * hw / bgr.width - 0.5f, 0.0f, hw - 1.0f);
+      const int64_t y0 = static_cast<int64_t>(fy), x0 = static_cast<int64_t>(fx);
+      const int64_t y1 = std::min(y0 + 1, hh - 1), x1 = std::min(x0 + 1, hw - 1);
+      const float dy = fy - y0, dx = fx - x0;
+      auto at = [&](int64_t r, int64_t c) { return heat.data()[r * hw + c]; };
+      const float v = (1 - dy) * ((1 - dx) * at(y0, x0) + dx * at(y0, x1)) + dy * ((1 - dx) * at(y1, x0) + dx * at(y1, x1));
+      // Jet-like colour map: blue (0) -> cyan -> yellow -> red (1).
+      const float r = std::clamp(1.5f - std::fabs(4 * v - 3), 0.0f, 1.0f);
+      const float g = std::clamp(1.5f - std::fabs(4 * v - 2), 0.0f, 1.0f);
+      const float b = std::clamp(1.5f - std::fabs(4 * v - 1), 0.0f, 1.0f);
+      const float colour[3] = {r, g, b};
+      for (int c = 0; c < 3; ++c) {
+        const float base = bgr.at(y, x, 2 - c);  // BGR -> RGB
+        out.at(y, x, c) = static_cast<uint8_t>(std::clamp(0.55f * base + 0.45f * 255.0f * colour[c], 0.0f, 255.0f));
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace brain_tumor

@@ -1,0 +1,28 @@
+// Loading Keras 2 HDF5 models (model.save(...) files) into glia.
+//
+// Part of the optional glia::keras library, built when HDF5 (libhdf5-dev) and nlohmann-json
+// (nlohmann-json3-dev) are found: HDF5 because that is Keras' file format, and a JSON parser
+// because Keras stores the architecture as JSON text in the file's model_config attribute.
+#pragma once
+
+#include <string>
+
+#include "glia/nn/sequential.hpp"
+
+namespace glia::io {
+
+// True when the file starts with the HDF5 signature (content decides, not the extension).
+bool is_hdf5_file(const std::string& path);
+
+// Builds an nn::Sequential from the file's model_config and fills it from model_weights, in
+// eval mode. Supported: a Sequential model or a functional Model whose layers form one chain,
+// channels_last, with InputLayer, ZeroPadding2D, Conv2D ('valid', or 'same' with odd kernels;
+// no dilation; any supported activation), BatchNormalization (channel axis), Activation (relu,
+// sigmoid, linear), MaxPooling2D ('valid'), Flatten, Dense (any supported activation), Dropout.
+// Layouts are converted: conv kernels HWIO -> OIHW; a Dense after Flatten has its input
+// reordered from Keras' (H, W, C) flattening to glia's (C, H, W).
+// Anything else (a layer, an option, a data format) throws std::runtime_error naming it and the
+// file; so do unreadable files and weights of the wrong shape.
+nn::Sequential load_keras_h5(const std::string& path);
+
+}  // namespace glia::io
