@@ -129,3 +129,32 @@ TEST_CASE("optim: Adam's first step moves each parameter by lr against its gradi
   CHECK(opt.steps() == 1);
   CHECK_THROWS_AS(optim::Adam({Tensor::ones({1})}), std::invalid_argument);  // not a parameter
 }
+
+TEST_CASE("training: a fixed seed and thread count give bit-identical parameters") {
+  auto train = [] {
+    manual_seed(21);
+    nn::Sequential net;
+    net.add(nn::ZeroPad2d(1));
+    net.add(nn::Conv2d(3, 8, 5));
+    net.add(nn::BatchNorm2d(8));
+    net.add(nn::ReLU());
+    net.add(nn::MaxPool2d(2));
+    net.add(nn::Flatten());
+    net.add(nn::Dense(8 * 14 * 14, 1));
+    optim::Adam opt(net.parameters());
+    Rng rng(5);
+    const Tensor x = Tensor::rand({6, 3, 30, 30}, rng);
+    const Tensor y = Tensor::from({1, 0, 1, 0, 0, 1}, {6, 1});
+    for (int step = 0; step < 3; ++step) {
+      opt.zero_grad();
+      binary_cross_entropy_with_logits(net.forward(x), y).backward();
+      opt.step();
+    }
+    std::vector<float> state;
+    for (const nn::NamedTensor& t : net.named_state()) {
+      state.insert(state.end(), t.tensor.data(), t.tensor.data() + t.tensor.numel());
+    }
+    return state;
+  };
+  CHECK(train() == train());
+}
