@@ -12,18 +12,6 @@ using namespace glia;
 
 namespace {
 
-nn::Sequential seed_network() {
-  nn::Sequential net;
-  net.add(nn::ZeroPad2d(2));
-  net.add(nn::Conv2d(3, 32, 7));
-  net.add(nn::BatchNorm2d(32, 1e-3f, 0.01f));
-  net.add(nn::ReLU());
-  net.add(nn::MaxPool2d(4));
-  net.add(nn::MaxPool2d(4));
-  net.add(nn::Flatten());
-  net.add(nn::Dense(6272, 1));
-  return net;
-}
 
 Tensor labels(int64_t n) {
   std::vector<float> y(static_cast<size_t>(n));
@@ -62,7 +50,7 @@ void set_bandwidth_counter(benchmark::State& state, double bytes_per_iteration) 
 void BM_TrainStep(benchmark::State& state) {
   const int64_t batch = state.range(0);
   manual_seed(1);
-  nn::Sequential net = seed_network();
+  nn::Sequential net = nn::brain_tumor_cnn();
   optim::Adam opt(net.parameters(), optim::AdamOptions{1e-3f, 0.9f, 0.999f, 1e-7f});
   Rng rng(1);
   const Tensor x = Tensor::rand({batch, 3, 240, 240}, rng), y = labels(batch);
@@ -84,7 +72,7 @@ BENCHMARK(BM_TrainStep)->Arg(32)->Unit(benchmark::kMillisecond)->UseRealTime()->
 void BM_Inference(benchmark::State& state) {
   const int64_t batch = state.range(0);
   manual_seed(1);
-  nn::Sequential net = seed_network();
+  nn::Sequential net = nn::brain_tumor_cnn();
   net.eval();
   Rng rng(1);
   const Tensor x = Tensor::rand({batch, 3, 240, 240}, rng);

@@ -94,15 +94,7 @@ TEST_CASE("known values: BCE with logits is finite and exact for extreme logits"
 
 TEST_CASE("known values: three Adam steps of the seed network match PyTorch") {
   auto g = load_golden("adam_seed_network.txt");
-  nn::Sequential net;
-  net.add(nn::ZeroPad2d(2));
-  net.add(nn::Conv2d(3, 32, 7));
-  net.add(nn::BatchNorm2d(32, 1e-3f, 0.01f));
-  net.add(nn::ReLU());
-  net.add(nn::MaxPool2d(4));
-  net.add(nn::MaxPool2d(4));
-  net.add(nn::Flatten());
-  net.add(nn::Dense(6272, 1));
+  nn::Sequential net = nn::brain_tumor_cnn();
   std::vector<Tensor> params = net.parameters();
   REQUIRE(params.size() == 6);
   as_array(params[0]) = as_array(formula({32, 3, 7, 7}, 1.3, 0.5, 0.05));

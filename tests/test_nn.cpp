@@ -8,23 +8,8 @@
 using namespace glia;
 using Catch::Contains;
 
-namespace {
-nn::Sequential seed_network() {
-  nn::Sequential net;
-  net.add(nn::ZeroPad2d(2));
-  net.add(nn::Conv2d(3, 32, 7));
-  net.add(nn::BatchNorm2d(32, 1e-3f, 0.01f));
-  net.add(nn::ReLU());
-  net.add(nn::MaxPool2d(4));
-  net.add(nn::MaxPool2d(4));
-  net.add(nn::Flatten());
-  net.add(nn::Dense(6272, 1));
-  return net;
-}
-}  // namespace
-
 TEST_CASE("nn: the seed network has Keras' parameter counts and summary") {
-  nn::Sequential net = seed_network();
+  nn::Sequential net = nn::brain_tumor_cnn();
   CHECK(net.parameter_count() == 11073);
   CHECK(net.buffer_count() == 64);
   std::ostringstream out;
@@ -43,7 +28,7 @@ TEST_CASE("nn: the seed network has Keras' parameter counts and summary") {
 }
 
 TEST_CASE("nn: parameter and buffer order, names, and shared storage") {
-  nn::Sequential net = seed_network();
+  nn::Sequential net = nn::brain_tumor_cnn();
   std::vector<nn::NamedTensor> p = net.named_parameters();
   REQUIRE(p.size() == 6);
   CHECK(p[0].name == "1.weight");

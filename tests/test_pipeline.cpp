@@ -293,7 +293,7 @@ TEST_CASE("explain: Grad-CAM of a scan with one bright lesion peaks on the lesio
   // A network that scores brightness: every conv filter averages its patch, batch norm is the
   // identity, and the dense layer sums the pooled map. Its Grad-CAM must follow the brightest
   // region, whatever the lesion's position.
-  glia::nn::Sequential net = build_seed_network();
+  glia::nn::Sequential net = glia::nn::brain_tumor_cnn();
   std::vector<glia::Tensor> p = net.parameters();
   glia::as_array(p[0]).setConstant(1.0f / 147);
   glia::as_array(p[4]).setConstant(1.0f / 6272);

@@ -11,19 +11,6 @@
 
 namespace brain_tumor {
 
-glia::nn::Sequential build_seed_network() {
-  namespace nn = glia::nn;
-  nn::Sequential net;
-  net.add(nn::ZeroPad2d(2));
-  net.add(nn::Conv2d(3, 32, 7));
-  net.add(nn::BatchNorm2d(32, 1e-3f, 0.01f));
-  net.add(nn::ReLU());
-  net.add(nn::MaxPool2d(4));
-  net.add(nn::MaxPool2d(4));
-  net.add(nn::Flatten());
-  net.add(nn::Dense(6272, 1));
-  return net;
-}
 
 glia::Tensor make_batch(const std::vector<Prepared>& items, const std::vector<int>& order,
                         size_t begin, size_t end, const AugmentPlan* augment) {
@@ -74,7 +61,7 @@ std::vector<float> predict_logits(glia::nn::Sequential& net, const std::vector<P
 LoadedModel load_model(const std::string& path) {
   LoadedModel model;
   if (glia::io::is_checkpoint_file(path)) {
-    model.net = build_seed_network();
+    model.net = glia::nn::brain_tumor_cnn();
     glia::load(model.net, path);
     model.format = "glia checkpoint";
   } else if (is_keras_file(path)) {

@@ -5,16 +5,14 @@
 #include <string>
 #include <vector>
 
-#include <glia/nn/sequential.hpp>
+#include <glia/nn/brain_tumor_cnn.hpp>
 
 #include "augment.hpp"
 #include "dataset.hpp"
 
 namespace brain_tumor {
 
-// ZeroPad2d(2) -> Conv2d(3, 32, 7) -> BatchNorm2d(32, eps 1e-3, momentum 0.01) -> ReLU ->
-// MaxPool2d(4) -> MaxPool2d(4) -> Flatten -> Dense(6272, 1); the sigmoid is in the loss.
-glia::nn::Sequential build_seed_network();
+// The network itself is glia::nn::brain_tumor_cnn() (glia/nn/brain_tumor_cnn.hpp).
 
 // A batch {n, 3, 240, 240} of floats in [0, 1] (BGR planes) from cached images items[order[i]]
 // for i in [begin, end). With `augment`, each image gets its own draw from

@@ -198,7 +198,7 @@ int run_train(int argc, char** argv) {
 
   fs::create_directories(out);
   const std::string best_path = (fs::path(out) / "best.glia").string();
-  glia::nn::Sequential net = build_seed_network();
+  glia::nn::Sequential net = glia::nn::brain_tumor_cnn();
   glia::optim::Adam opt(net.parameters(), glia::optim::AdamOptions{static_cast<float>(lr), 0.9f, 0.999f, 1e-7f});
   const bool interactive = isatty(STDOUT_FILENO);
   const std::vector<int> val_labels = labels_of(items, sets.split.val);

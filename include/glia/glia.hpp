@@ -24,6 +24,7 @@
 
 #include "glia/nn/activation_layers.hpp"
 #include "glia/nn/batch_norm2d.hpp"
+#include "glia/nn/brain_tumor_cnn.hpp"
 #include "glia/nn/conv2d.hpp"
 #include "glia/nn/dense.hpp"
 #include "glia/nn/module.hpp"
