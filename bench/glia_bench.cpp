@@ -12,7 +12,6 @@ using namespace glia;
 
 namespace {
 
-
 Tensor labels(int64_t n) {
   std::vector<float> y(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) y[static_cast<size_t>(i)] = static_cast<float>(i % 2);
@@ -21,7 +20,8 @@ Tensor labels(int64_t n) {
 
 // GFLOP/s and percent of the measured FMA peak, from the benchmark's own wall time.
 void set_flop_counters(benchmark::State& state, double flops_per_iteration, double seconds) {
-  const double gflops = flops_per_iteration * static_cast<double>(state.iterations()) / seconds / 1e9;
+  const double gflops =
+      flops_per_iteration * static_cast<double>(state.iterations()) / seconds / 1e9;
   state.counters["GFLOP/s"] = gflops;
   const double peak = bench::peak_gflops();
   if (peak > 0) state.counters["%peak"] = gflops / peak * 100;
@@ -41,8 +41,9 @@ class Stopwatch {
 
 // Shown as "GB=<n>/s": a rate over the benchmark's timer, which honours PauseTiming.
 void set_bandwidth_counter(benchmark::State& state, double bytes_per_iteration) {
-  state.counters["GB"] = benchmark::Counter(
-      bytes_per_iteration * static_cast<double>(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
+  state.counters["GB"] =
+      benchmark::Counter(bytes_per_iteration * static_cast<double>(state.iterations()) / 1e9,
+                         benchmark::Counter::kIsRate);
 }
 
 // --- the seed network ------------------------------------------------------------------------
@@ -121,7 +122,9 @@ void BM_Conv2dForward(benchmark::State& state) {
   const ConvShape& s = kConvShapes[state.range(0)];
   state.SetLabel(s.name);
   const ConvCase c = make_conv_case(s);
-  auto step = [&] { benchmark::DoNotOptimize(conv2d_forward(c.x, c.w, c.b, s.stride, s.padding).data()); };
+  auto step = [&] {
+    benchmark::DoNotOptimize(conv2d_forward(c.x, c.w, c.b, s.stride, s.padding).data());
+  };
   step();
   const Stopwatch watch;
   for (auto _ : state) step();
@@ -135,7 +138,8 @@ void BM_Conv2dBackwardWeights(benchmark::State& state) {
   const ConvCase c = make_conv_case(s);
   auto step = [&] {
     benchmark::DoNotOptimize(
-        conv2d_backward_weights(c.grad_y, c.x, c.w.shape(), s.stride, s.padding, true).first.data());
+        conv2d_backward_weights(c.grad_y, c.x, c.w.shape(), s.stride, s.padding, true)
+            .first.data());
   };
   step();
   const Stopwatch watch;
@@ -149,7 +153,8 @@ void BM_Conv2dBackwardInput(benchmark::State& state) {
   state.SetLabel(s.name);
   const ConvCase c = make_conv_case(s);
   auto step = [&] {
-    benchmark::DoNotOptimize(conv2d_backward_input(c.grad_y, c.w, c.x.shape(), s.stride, s.padding).data());
+    benchmark::DoNotOptimize(
+        conv2d_backward_input(c.grad_y, c.w, c.x.shape(), s.stride, s.padding).data());
   };
   step();
   const Stopwatch watch;
@@ -162,15 +167,19 @@ BENCHMARK(BM_Conv2dBackwardInput)->DenseRange(0, 2)->Unit(benchmark::kMillisecon
 // GB/s counts the bytes each pass must read and write at least once (its input, output and,
 // backward, the incoming gradient), not cache traffic.
 const Shape kActivation{32, 32, 238, 238};
-double activation_bytes() { return 4.0 * static_cast<double>(shape_numel(kActivation)); }
+double activation_bytes() {
+  return 4.0 * static_cast<double>(shape_numel(kActivation));
+}
 
 void BM_BatchNormForward(benchmark::State& state) {
   Rng rng(4);
   const Tensor x = Tensor::rand(kActivation, rng);
   Tensor gamma = Tensor::ones({32}), beta = Tensor::zeros({32});
   Tensor rm = Tensor::zeros({32}), rv = Tensor::ones({32});
-  benchmark::DoNotOptimize(batch_norm(x, gamma, beta, rm, rv, true, 0.01f, 1e-3f).data());  // warm-up
-  for (auto _ : state) benchmark::DoNotOptimize(batch_norm(x, gamma, beta, rm, rv, true, 0.01f, 1e-3f).data());
+  benchmark::DoNotOptimize(
+      batch_norm(x, gamma, beta, rm, rv, true, 0.01f, 1e-3f).data());  // warm-up
+  for (auto _ : state)
+    benchmark::DoNotOptimize(batch_norm(x, gamma, beta, rm, rv, true, 0.01f, 1e-3f).data());
   set_bandwidth_counter(state, 2 * activation_bytes());
 }
 BENCHMARK(BM_BatchNormForward)->Unit(benchmark::kMillisecond)->UseRealTime();
@@ -193,7 +202,8 @@ void time_backward(benchmark::State& state, const Tensor& output) {
 void BM_BatchNormBackward(benchmark::State& state) {
   Rng rng(4);
   const Tensor x = Tensor::rand(kActivation, rng).requires_grad(true);
-  Tensor gamma = Tensor::ones({32}).requires_grad(true), beta = Tensor::zeros({32}).requires_grad(true);
+  Tensor gamma = Tensor::ones({32}).requires_grad(true),
+         beta = Tensor::zeros({32}).requires_grad(true);
   Tensor rm = Tensor::zeros({32}), rv = Tensor::ones({32});
   time_backward(state, batch_norm(x, gamma, beta, rm, rv, true, 0.01f, 1e-3f));
   set_bandwidth_counter(state, 3 * activation_bytes());

@@ -48,7 +48,8 @@ double measure_peak_gflops(double seconds) {
     const auto start = std::chrono::steady_clock::now();
 #pragma omp parallel num_threads(threads)
     { sink = sink + fma_loop(iterations); }
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (elapsed >= seconds) {
       const double flops = static_cast<double>(iterations) * 12 * 8 * 2 * threads;
       return flops / elapsed / 1e9;

@@ -53,8 +53,8 @@ inline void check_gradients(const TensorFn& f, std::vector<Tensor> inputs, doubl
       x.data()[j] = saved;
       const double numeric = (plus - minus) / (2 * eps);
       const double got = analytic.data()[j];
-      INFO("input " << i << " " << shape_str(x.shape()) << " element " << j << ": autograd "
-                    << got << ", finite difference " << numeric);
+      INFO("input " << i << " " << shape_str(x.shape()) << " element " << j << ": autograd " << got
+                    << ", finite difference " << numeric);
       REQUIRE(std::fabs(got - numeric) <= tolerance * (1.0 + std::fabs(numeric)));
     }
   }

@@ -33,7 +33,9 @@ struct TempDir {
   std::string file(const std::string& name) const { return (path / name).string(); }
 };
 
-std::string bytes_of(const std::string& path) { return io::read_file(path); }
+std::string bytes_of(const std::string& path) {
+  return io::read_file(path);
+}
 void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary) << bytes;
 }

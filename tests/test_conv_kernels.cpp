@@ -32,15 +32,18 @@ TEST_CASE("conv2d kernels: AVX2 forward and weight gradient match the Eigen refe
     return;
   }
   KernelGuard guard;
-  struct Case { Shape x, w; int64_t stride, padding; };
+  struct Case {
+    Shape x, w;
+    int64_t stride, padding;
+  };
   // Odd channel counts (not multiples of 4), widths with and without a partial panel of 24,
   // patch sizes not multiples of 3, padding (direct path on a padded copy), stride 2 (packed).
   const Case cases[] = {
-      {{2, 3, 30, 53}, {32, 3, 7, 7}, 1, 0},   // the seed's layer, with a 23-column tail
-      {{1, 3, 12, 48}, {32, 3, 7, 7}, 1, 0},   // whole panels only
-      {{2, 5, 11, 29}, {6, 5, 3, 3}, 1, 1},    // O % 4 != 0: packed weight gradient
-      {{1, 4, 17, 26}, {8, 4, 3, 3}, 1, 1},    // padded, direct
-      {{2, 3, 15, 31}, {5, 3, 3, 3}, 2, 1},    // stride 2: packed im2col
+      {{2, 3, 30, 53}, {32, 3, 7, 7}, 1, 0},  // the seed's layer, with a 23-column tail
+      {{1, 3, 12, 48}, {32, 3, 7, 7}, 1, 0},  // whole panels only
+      {{2, 5, 11, 29}, {6, 5, 3, 3}, 1, 1},   // O % 4 != 0: packed weight gradient
+      {{1, 4, 17, 26}, {8, 4, 3, 3}, 1, 1},   // padded, direct
+      {{2, 3, 15, 31}, {5, 3, 3, 3}, 2, 1},   // stride 2: packed im2col
       {{1, 2, 9, 70}, {4, 2, 2, 5}, 3, 2},
   };
   Rng rng(3);
@@ -52,7 +55,8 @@ TEST_CASE("conv2d kernels: AVX2 forward and weight gradient match the Eigen refe
       set_conv_kernel(ConvKernel::reference);
       const Tensor y_ref = conv2d_forward(x, w, b, c.stride, c.padding);
       const Tensor gy = Tensor::rand(y_ref.shape(), rng, -1, 1);
-      const auto [dw_ref, db_ref] = conv2d_backward_weights(gy, x, w.shape(), c.stride, c.padding, true);
+      const auto [dw_ref, db_ref] =
+          conv2d_backward_weights(gy, x, w.shape(), c.stride, c.padding, true);
       set_conv_kernel(ConvKernel::avx2);
       REQUIRE(active_conv_kernel() == ConvKernel::avx2);
       require_close(conv2d_forward(x, w, b, c.stride, c.padding), y_ref, 1e-5, 1e-4);

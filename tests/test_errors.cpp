@@ -8,9 +8,9 @@ using Catch::Contains;
 
 TEST_CASE("errors: conv2d names the op and the shapes") {
   Tensor x = Tensor::zeros({1, 3, 5, 5});
-  CHECK_THROWS_WITH(conv2d(x, Tensor::zeros({4, 2, 3, 3}), Tensor()),
-                    Contains("glia::conv2d") && Contains("{1, 3, 5, 5}") &&
-                        Contains("{4, 2, 3, 3}"));
+  CHECK_THROWS_WITH(
+      conv2d(x, Tensor::zeros({4, 2, 3, 3}), Tensor()),
+      Contains("glia::conv2d") && Contains("{1, 3, 5, 5}") && Contains("{4, 2, 3, 3}"));
   CHECK_THROWS_WITH(conv2d(x, Tensor::zeros({4, 3, 7, 7}), Tensor()),
                     Contains("conv2d") && Contains("larger than the padded input"));
   CHECK_THROWS_WITH(conv2d(x, Tensor::zeros({4, 3, 3, 3}), Tensor(), 1, -1),

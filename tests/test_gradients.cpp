@@ -37,12 +37,13 @@ TEST_CASE("gradient: relu and sigmoid") {
 
 TEST_CASE("gradient: conv2d, stride and padding variants") {
   Rng rng(4);
-  struct Case { Shape x, w; int64_t stride, padding; };
+  struct Case {
+    Shape x, w;
+    int64_t stride, padding;
+  };
   const Case cases[] = {
-      {{2, 3, 7, 9}, {4, 3, 3, 3}, 1, 0},
-      {{2, 3, 7, 9}, {4, 3, 3, 3}, 1, 1},
-      {{1, 2, 9, 8}, {3, 2, 3, 5}, 2, 1},
-      {{2, 1, 8, 7}, {2, 1, 7, 7}, 1, 2},
+      {{2, 3, 7, 9}, {4, 3, 3, 3}, 1, 0}, {{2, 3, 7, 9}, {4, 3, 3, 3}, 1, 1},
+      {{1, 2, 9, 8}, {3, 2, 3, 5}, 2, 1}, {{2, 1, 8, 7}, {2, 1, 7, 7}, 1, 2},
       {{1, 3, 5, 6}, {2, 3, 2, 2}, 3, 2},
   };
   for (const Case& c : cases) {
@@ -87,9 +88,12 @@ TEST_CASE("gradient: batch_norm in training and inference") {
 
 TEST_CASE("gradient: max_pool2d, overlapping and floor cases") {
   Rng rng(7);
-  struct Case { Shape x; int64_t kernel, stride; };
-  const Case cases[] = {{{2, 3, 8, 8}, 2, 2}, {{1, 2, 9, 11}, 3, 2}, {{2, 1, 13, 9}, 4, 4},
-                        {{1, 2, 7, 5}, 2, 1}};
+  struct Case {
+    Shape x;
+    int64_t kernel, stride;
+  };
+  const Case cases[] = {
+      {{2, 3, 8, 8}, 2, 2}, {{1, 2, 9, 11}, 3, 2}, {{2, 1, 13, 9}, 4, 4}, {{1, 2, 7, 5}, 2, 1}};
   for (const Case& c : cases) {
     DYNAMIC_SECTION("x " << shape_str(c.x) << " kernel " << c.kernel << " stride " << c.stride) {
       Tensor x = distinct_values(c.x, rng).requires_grad(true);

@@ -15,7 +15,9 @@ using Catch::Contains;
 namespace fs = std::filesystem;
 
 namespace {
-std::string data_file(const char* name) { return std::string(GLIA_TEST_DATA_DIR) + "/" + name; }
+std::string data_file(const char* name) {
+  return std::string(GLIA_TEST_DATA_DIR) + "/" + name;
+}
 }  // namespace
 
 TEST_CASE("keras: a model with a layer of each supported kind matches its expected outputs") {
@@ -27,14 +29,16 @@ TEST_CASE("keras: a model with a layer of each supported kind matches its expect
   // Layer types after import: the activations become layers of their own.
   std::string types;
   for (size_t i = 0; i < net.size(); ++i) types += net[i].type_name() + " ";
-  CHECK(types ==
-        "ZeroPad2d Conv2d ReLU BatchNorm2d MaxPool2d Conv2d Sigmoid ReLU Dropout Flatten Dense ReLU "
-        "Dense Sigmoid ");
+  CHECK(
+      types ==
+      "ZeroPad2d Conv2d ReLU BatchNorm2d MaxPool2d Conv2d Sigmoid ReLU Dropout Flatten Dense ReLU "
+      "Dense Sigmoid ");
 }
 
 TEST_CASE("keras: unsupported layers, options and broken files give errors that name them") {
-  CHECK_THROWS_WITH(io::load_keras_h5(data_file("keras_unsupported_layer.h5")),
-                    Contains("keras_unsupported_layer.h5") && Contains("upsample") && Contains("UpSampling2D"));
+  CHECK_THROWS_WITH(
+      io::load_keras_h5(data_file("keras_unsupported_layer.h5")),
+      Contains("keras_unsupported_layer.h5") && Contains("upsample") && Contains("UpSampling2D"));
   CHECK_THROWS_WITH(io::load_keras_h5(data_file("keras_channels_first.h5")),
                     Contains("conv_a") && Contains("channels_first"));
   CHECK_THROWS_WITH(io::load_keras_h5(data_file("no_such_model.h5")), Contains("cannot open"));

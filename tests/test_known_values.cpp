@@ -9,7 +9,9 @@ using glia::testing::require_close;
 
 namespace {
 
-Tensor leaf(const Tensor& t) { return t.clone().requires_grad(true); }
+Tensor leaf(const Tensor& t) {
+  return t.clone().requires_grad(true);
+}
 
 // The closed-form inputs the golden script also uses: offset + scale * sin(a * i + b).
 Tensor formula(const Shape& shape, double a, double b, double scale, double offset = 0.0) {

@@ -10,11 +10,11 @@
 #include <unistd.h>
 
 #include "augment.hpp"
-#include "explain.hpp"
-#include "model.hpp"
 #include "dataset.hpp"
+#include "explain.hpp"
 #include "golden_file.hpp"
 #include "metrics.hpp"
+#include "model.hpp"
 #include "preprocess.hpp"
 #include "synthetic.hpp"
 
@@ -29,7 +29,8 @@ Image image_from(const Tensor& t) {  // golden tensors are {H, W} or {H, W, C}
   const int h = static_cast<int>(t.size(0)), w = static_cast<int>(t.size(1));
   const int c = t.dim() == 3 ? static_cast<int>(t.size(2)) : 1;
   Image image(w, h, c);
-  for (size_t i = 0; i < image.pixels.size(); ++i) image.pixels[i] = static_cast<uint8_t>(t.data()[i]);
+  for (size_t i = 0; i < image.pixels.size(); ++i)
+    image.pixels[i] = static_cast<uint8_t>(t.data()[i]);
   return image;
 }
 
@@ -38,7 +39,8 @@ int max_abs_difference(const Image& a, const Image& b) {
   REQUIRE(a.height == b.height);
   REQUIRE(a.channels == b.channels);
   int worst = 0;
-  for (size_t i = 0; i < a.pixels.size(); ++i) worst = std::max(worst, std::abs(a.pixels[i] - b.pixels[i]));
+  for (size_t i = 0; i < a.pixels.size(); ++i)
+    worst = std::max(worst, std::abs(a.pixels[i] - b.pixels[i]));
   return worst;
 }
 
@@ -107,7 +109,7 @@ TEST_CASE("pipeline: the largest contour wins over a nearer, smaller blob; none 
   REQUIRE(box);
   CHECK(box->left == 12);
   CHECK(box->top == 10);
-  CHECK(box->right == 34);   // the extreme point itself: the seed's slice excludes it
+  CHECK(box->right == 34);  // the extreme point itself: the seed's slice excludes it
   CHECK(box->bottom == 24);
   const Image black(50, 40, 3);
   const CropResult whole = crop_brain_contour(black);
@@ -118,7 +120,8 @@ TEST_CASE("pipeline: the largest contour wins over a nearer, smaller blob; none 
 TEST_CASE("pipeline: bicubic resize matches OpenCV's INTER_CUBIC") {
   auto g = load_golden("pipeline.txt");
   const Image src = image_from(g.at("resize.src"));
-  CHECK(max_abs_difference(resize_bicubic(src, 24, 30), image_from(g.at("resize.down_30x24"))) <= 1);
+  CHECK(max_abs_difference(resize_bicubic(src, 24, 30), image_from(g.at("resize.down_30x24"))) <=
+        1);
   CHECK(max_abs_difference(resize_bicubic(src, 90, 80), image_from(g.at("resize.up_80x90"))) <= 1);
 }
 
@@ -152,7 +155,8 @@ TEST_CASE("pipeline: augmentation is reproducible per seed and the identity with
   augment_into(scan, AugmentParams{}, same.data());
   for (int y = 0; y < 64; ++y) {
     for (int x = 0; x < 64; ++x) {
-      REQUIRE(same[static_cast<size_t>(y * 64 + x)] == Approx(scan.at(y, x, 0) / 255.0f).margin(1e-6));
+      REQUIRE(same[static_cast<size_t>(y * 64 + x)] ==
+              Approx(scan.at(y, x, 0) / 255.0f).margin(1e-6));
     }
   }
   // A horizontal flip alone mirrors the columns.
@@ -162,7 +166,8 @@ TEST_CASE("pipeline: augmentation is reproducible per seed and the identity with
   CHECK(c[5] == Approx(same[63 - 5]).margin(1e-6));
 }
 
-TEST_CASE("pipeline: the grouped split never puts one scan's copies in two parts, merges duplicates") {
+TEST_CASE(
+    "pipeline: the grouped split never puts one scan's copies in two parts, merges duplicates") {
   std::vector<Prepared> items;
   std::vector<int> originals, augmented;
   // 40 scans per label; scans 0-2 of "yes" are byte-identical duplicates (same hash).
@@ -194,7 +199,8 @@ TEST_CASE("pipeline: the grouped split never puts one scan's copies in two parts
   CHECK(*parts_of_scan["1/scan1"].begin() == dup_part);
   CHECK(*parts_of_scan["1/scan2"].begin() == dup_part);
   CHECK(split.train.size() + split.val.size() + split.test.size() == augmented.size());
-  for (int i : split.test_originals) CHECK(parts_of_scan[items[static_cast<size_t>(i)].ref.scan_key] == std::set<int>{2});
+  for (int i : split.test_originals)
+    CHECK(parts_of_scan[items[static_cast<size_t>(i)].ref.scan_key] == std::set<int>{2});
   // Stratified: each part holds both labels.
   for (const auto* part : parts) {
     std::set<int> labels;
@@ -227,7 +233,8 @@ TEST_CASE("pipeline: bad files are skipped and reported, or fail in strict mode"
   glia::io::write_png((dir.path / "yes" / "good.png").string(), synthetic_scan(true, rng, 64, 64));
   glia::io::write_png((dir.path / "no" / "good.png").string(), synthetic_scan(false, rng, 64, 64));
   const std::string good = glia::io::read_file((dir.path / "yes" / "good.png").string());
-  std::ofstream(dir.path / "yes" / "truncated.png", std::ios::binary) << good.substr(0, good.size() / 3);
+  std::ofstream(dir.path / "yes" / "truncated.png", std::ios::binary)
+      << good.substr(0, good.size() / 3);
   std::ofstream(dir.path / "no" / "notes.txt") << "not an image";
   std::ofstream(dir.path / "no" / "empty.jpg");
 
@@ -245,9 +252,11 @@ TEST_CASE("pipeline: bad files are skipped and reported, or fail in strict mode"
 
 TEST_CASE("pipeline: missing or empty class folders are clear errors") {
   TempDir dir;
-  CHECK_THROWS_WITH(list_class_folders((dir.path / "nowhere").string()), Catch::Contains("does not exist"));
+  CHECK_THROWS_WITH(list_class_folders((dir.path / "nowhere").string()),
+                    Catch::Contains("does not exist"));
   fs::create_directories(dir.path / "yes");
-  CHECK_THROWS_WITH(list_class_folders(dir.path.string()), Catch::Contains("missing class folder") && Catch::Contains("no"));
+  CHECK_THROWS_WITH(list_class_folders(dir.path.string()),
+                    Catch::Contains("missing class folder") && Catch::Contains("no"));
   fs::create_directories(dir.path / "no");
   CHECK_THROWS_WITH(list_class_folders(dir.path.string()), Catch::Contains("has no files"));
 }
@@ -318,7 +327,8 @@ TEST_CASE("explain: Grad-CAM of a scan with one bright lesion peaks on the lesio
     }
     // Each cell of the 14x14 map covers 16 input pixels (two 4x4 pools after a 7x7 conv on the
     // 2-padded image); the peak cell must be the lesion's, give or take one.
-    INFO("lesion at (" << lesion_x << ", " << lesion_y << "), peak cell " << peak % 14 << ", " << peak / 14);
+    INFO("lesion at (" << lesion_x << ", " << lesion_y << "), peak cell " << peak % 14 << ", "
+                       << peak / 14);
     CHECK(std::abs(peak % 14 - lesion_x / 16) <= 1);
     CHECK(std::abs(peak / 14 - lesion_y / 16) <= 1);
     CHECK(cam.heat.data()[peak] == 1.0f);

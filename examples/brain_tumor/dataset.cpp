@@ -45,7 +45,8 @@ std::vector<ImageRef> list_folder(const fs::path& folder, const std::string& rel
   return refs;
 }
 
-std::vector<ImageRef> class_folders(const fs::path& root, const std::string& prefix, bool augmented) {
+std::vector<ImageRef> class_folders(const fs::path& root, const std::string& prefix,
+                                    bool augmented) {
   std::vector<ImageRef> all;
   for (const auto& [name, label] : {std::pair<const char*, int>{"no", 0}, {"yes", 1}}) {
     const fs::path folder = root / name;
@@ -114,7 +115,8 @@ std::vector<ImageRef> list_class_folders(const std::string& dir) {
 
 Image read_bgr(const std::string& path) {
   Image image = glia::io::read_image(path, 3);  // RGB; gray replicated, alpha dropped
-  for (size_t i = 0; i < image.pixels.size(); i += 3) std::swap(image.pixels[i], image.pixels[i + 2]);
+  for (size_t i = 0; i < image.pixels.size(); i += 3)
+    std::swap(image.pixels[i], image.pixels[i + 2]);
   return image;
 }
 
@@ -169,7 +171,8 @@ Split paper_split(const std::vector<int>& pool, uint64_t seed) {
   const size_t test = static_cast<size_t>(std::ceil(0.5 * static_cast<double>(held_out)));
   Split s;
   s.train.assign(order.begin(), order.begin() + static_cast<long>(n - held_out));
-  s.val.assign(order.begin() + static_cast<long>(n - held_out), order.end() - static_cast<long>(test));
+  s.val.assign(order.begin() + static_cast<long>(n - held_out),
+               order.end() - static_cast<long>(test));
   s.test.assign(order.end() - static_cast<long>(test), order.end());
   return s;
 }

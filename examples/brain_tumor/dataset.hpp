@@ -46,7 +46,7 @@ std::vector<ImageRef> list_class_folders(const std::string& dir);
 // A preprocessed image: decoded, BGR, cropped to the brain, resized to 240 x 240.
 struct Prepared {
   ImageRef ref;
-  Image image;              // 240 x 240 x 3, BGR
+  Image image;                // 240 x 240 x 3, BGR
   uint64_t decoded_hash = 0;  // of the decoded pixels, to find duplicate scans
   bool contour_found = true;
 };

@@ -42,15 +42,20 @@ options:
 
 int run_evaluate(int argc, char** argv) {
   const Args args = Args::parse(argc, argv, 2,
-                                {{"model", true}, {"data", true}, {"predictions", true},
-                                 {"strict", false}, {"threads", true}},
+                                {{"model", true},
+                                 {"data", true},
+                                 {"predictions", true},
+                                 {"strict", false},
+                                 {"threads", true}},
                                 false);
   if (args.has("help")) {
     std::cout << kEvaluateUsage;
     return 0;
   }
-  if (!args.has("model") || !args.has("data")) throw UsageError("evaluate needs --model and --data");
-  if (args.has("threads")) glia::set_num_threads(static_cast<int>(args.integer("threads", 1, 1, 1024)));
+  if (!args.has("model") || !args.has("data"))
+    throw UsageError("evaluate needs --model and --data");
+  if (args.has("threads"))
+    glia::set_num_threads(static_cast<int>(args.integer("threads", 1, 1, 1024)));
   glia::nn::Sequential net = load_model(args.get("model")).net;
   const PreparedSet set = prepare_images(list_class_folders(args.get("data")), args.has("strict"));
   for (const SkippedFile& s : set.skipped) {
@@ -63,17 +68,20 @@ int run_evaluate(int argc, char** argv) {
   }
   const std::vector<float> logits = predict_logits(net, set.items, order);
   const Metrics m = compute_metrics(logits, labels);
-  std::printf("images %lld (skipped %zu)\naccuracy  %.4f\nf1        %.4f\nprecision %.4f\n"
-              "recall    %.4f\nroc_auc   %.4f\nloss      %.4f\nconfusion [[tn %lld, fp %lld], [fn %lld, tp %lld]]\n",
-              static_cast<long long>(m.count), set.skipped.size(), m.accuracy, m.f1, m.precision,
-              m.recall, m.roc_auc, m.loss, static_cast<long long>(m.tn), static_cast<long long>(m.fp),
-              static_cast<long long>(m.fn), static_cast<long long>(m.tp));
+  std::printf(
+      "images %lld (skipped %zu)\naccuracy  %.4f\nf1        %.4f\nprecision %.4f\n"
+      "recall    %.4f\nroc_auc   %.4f\nloss      %.4f\nconfusion [[tn %lld, fp %lld], [fn %lld, tp "
+      "%lld]]\n",
+      static_cast<long long>(m.count), set.skipped.size(), m.accuracy, m.f1, m.precision, m.recall,
+      m.roc_auc, m.loss, static_cast<long long>(m.tn), static_cast<long long>(m.fp),
+      static_cast<long long>(m.fn), static_cast<long long>(m.tp));
   if (args.has("predictions")) {
     std::ostringstream tsv;
     tsv << "file\tlabel\tprob\n";
     char prob[32];
     for (size_t i = 0; i < set.items.size(); ++i) {
-      std::snprintf(prob, sizeof(prob), "%.6f", 1.0 / (1.0 + std::exp(-static_cast<double>(logits[i]))));
+      std::snprintf(prob, sizeof(prob), "%.6f",
+                    1.0 / (1.0 + std::exp(-static_cast<double>(logits[i]))));
       tsv << set.items[i].ref.relative << "\t" << labels[i] << "\t" << prob << "\n";
     }
     glia::io::write_file_atomically(args.get("predictions"), tsv.str());
@@ -89,7 +97,8 @@ int run_predict(int argc, char** argv) {
   }
   if (!args.has("model")) throw UsageError("predict needs --model");
   if (args.positional().empty()) throw UsageError("predict needs at least one IMAGE");
-  if (args.has("threads")) glia::set_num_threads(static_cast<int>(args.integer("threads", 1, 1, 1024)));
+  if (args.has("threads"))
+    glia::set_num_threads(static_cast<int>(args.integer("threads", 1, 1, 1024)));
   glia::nn::Sequential net = load_model(args.get("model")).net;
   int failures = 0;
   for (const std::string& path : args.positional()) {

@@ -12,8 +12,9 @@ size_t last_conv_block_end(const glia::nn::Sequential& net) {
   for (size_t i = 0; i < net.size(); ++i) {
     if (net[i].type_name() != "Conv2d") continue;
     end = i + 1;
-    while (end < net.size() && (net[end].type_name() == "BatchNorm2d" || net[end].type_name() == "ReLU" ||
-                                net[end].type_name() == "MaxPool2d")) {
+    while (end < net.size() &&
+           (net[end].type_name() == "BatchNorm2d" || net[end].type_name() == "ReLU" ||
+            net[end].type_name() == "MaxPool2d")) {
       ++end;
     }
   }
@@ -35,7 +36,8 @@ GradCam grad_cam(glia::nn::Sequential& net, const glia::Tensor& x) {
   glia::Tensor a = activation.clone().requires_grad(true);
   glia::Tensor h = a;
   for (size_t i = cam.block_end; i < net.size(); ++i) h = net[i].forward(h);
-  glia::check_arg(h.numel() == 1, "grad_cam", "expects one logit, the network gives ", glia::shape_str(h.shape()));
+  glia::check_arg(h.numel() == 1, "grad_cam", "expects one logit, the network gives ",
+                  glia::shape_str(h.shape()));
   cam.logit = h.item();
   glia::sum(h).backward();
   const glia::Tensor grad = a.grad();
@@ -46,7 +48,8 @@ GradCam grad_cam(glia::nn::Sequential& net, const glia::Tensor& x) {
     double weight = 0;
     for (int64_t p = 0; p < plane; ++p) weight += grad.data()[c * plane + p];
     weight /= static_cast<double>(plane);
-    for (int64_t p = 0; p < plane; ++p) cam.heat.data()[p] += static_cast<float>(weight) * a.data()[c * plane + p];
+    for (int64_t p = 0; p < plane; ++p)
+      cam.heat.data()[p] += static_cast<float>(weight) * a.data()[c * plane + p];
   }
   float peak = 0;
   for (int64_t p = 0; p < plane; ++p) {
@@ -71,7 +74,8 @@ Image overlay_heat(const Image& bgr, const glia::Tensor& heat) {
       const int64_t y1 = std::min(y0 + 1, hh - 1), x1 = std::min(x0 + 1, hw - 1);
       const float dy = fy - y0, dx = fx - x0;
       auto at = [&](int64_t r, int64_t c) { return heat.data()[r * hw + c]; };
-      const float v = (1 - dy) * ((1 - dx) * at(y0, x0) + dx * at(y0, x1)) + dy * ((1 - dx) * at(y1, x0) + dx * at(y1, x1));
+      const float v = (1 - dy) * ((1 - dx) * at(y0, x0) + dx * at(y0, x1)) +
+                      dy * ((1 - dx) * at(y1, x0) + dx * at(y1, x1));
       // Jet-like colour map: blue (0) -> cyan -> yellow -> red (1).
       const float r = std::clamp(1.5f - std::fabs(4 * v - 3), 0.0f, 1.0f);
       const float g = std::clamp(1.5f - std::fabs(4 * v - 2), 0.0f, 1.0f);
@@ -79,7 +83,8 @@ Image overlay_heat(const Image& bgr, const glia::Tensor& heat) {
       const float colour[3] = {r, g, b};
       for (int c = 0; c < 3; ++c) {
         const float base = bgr.at(y, x, 2 - c);  // BGR -> RGB
-        out.at(y, x, c) = static_cast<uint8_t>(std::clamp(0.55f * base + 0.45f * 255.0f * colour[c], 0.0f, 255.0f));
+        out.at(y, x, c) = static_cast<uint8_t>(
+            std::clamp(0.55f * base + 0.45f * 255.0f * colour[c], 0.0f, 255.0f));
       }
     }
   }

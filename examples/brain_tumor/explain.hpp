@@ -8,7 +8,7 @@
 namespace brain_tumor {
 
 struct GradCam {
-  glia::Tensor heat;    // {H, W} in [0, 1], at the activation's resolution
+  glia::Tensor heat;  // {H, W} in [0, 1], at the activation's resolution
   float logit = 0;
   size_t block_end = 0;  // the activation is the output of layers [0, block_end)
 };

@@ -48,7 +48,9 @@ Metrics compute_metrics(const std::vector<float>& logits, const std::vector<int>
     if (!predicted && y) ++m.fn;
     if (!predicted && !y) ++m.tn;
   }
-  auto ratio = [](int64_t a, int64_t b) { return b ? static_cast<double>(a) / static_cast<double>(b) : 0.0; };
+  auto ratio = [](int64_t a, int64_t b) {
+    return b ? static_cast<double>(a) / static_cast<double>(b) : 0.0;
+  };
   m.loss = loss / static_cast<double>(m.count);
   m.accuracy = ratio(m.tp + m.tn, m.count);
   m.precision = ratio(m.tp, m.tp + m.fp);

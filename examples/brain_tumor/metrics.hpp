@@ -9,7 +9,7 @@ namespace brain_tumor {
 struct Metrics {
   int64_t count = 0;
   int64_t tn = 0, fp = 0, fn = 0, tp = 0;  // confusion [[tn, fp], [fn, tp]], threshold 0.5
-  double loss = 0;  // mean binary cross-entropy
+  double loss = 0;                         // mean binary cross-entropy
   double accuracy = 0, precision = 0, recall = 0, f1 = 0;
   double roc_auc = 0;  // 0.5 when only one class is present (undefined)
 };

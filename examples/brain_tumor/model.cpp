@@ -11,7 +11,6 @@
 
 namespace brain_tumor {
 
-
 glia::Tensor make_batch(const std::vector<Prepared>& items, const std::vector<int>& order,
                         size_t begin, size_t end, const AugmentPlan* augment) {
   const int64_t n = static_cast<int64_t>(end - begin);
@@ -27,7 +26,8 @@ glia::Tensor make_batch(const std::vector<Prepared>& items, const std::vector<in
       return;
     }
     for (size_t p = 0; p < kPlane; ++p) {
-      for (size_t c = 0; c < 3; ++c) out[c * kPlane + p] = image.pixels[p * 3 + c] * (1.0f / 255.0f);
+      for (size_t c = 0; c < 3; ++c)
+        out[c * kPlane + p] = image.pixels[p * 3 + c] * (1.0f / 255.0f);
     }
   });
   return batch;
@@ -69,11 +69,13 @@ LoadedModel load_model(const std::string& path) {
     model.format = "Keras HDF5";
   } else {
     std::ifstream probe(path);
-    throw std::runtime_error("cannot load model '" + path + "': " +
-                             (probe ? "neither a glia checkpoint nor a Keras HDF5 file" : "file not found"));
+    throw std::runtime_error(
+        "cannot load model '" + path +
+        "': " + (probe ? "neither a glia checkpoint nor a Keras HDF5 file" : "file not found"));
   }
   // The tools work on logits: a final sigmoid (Keras' Dense(1, activation='sigmoid')) is dropped.
-  if (model.net.size() && model.net[model.net.size() - 1].type_name() == "Sigmoid") model.net.pop_back();
+  if (model.net.size() && model.net[model.net.size() - 1].type_name() == "Sigmoid")
+    model.net.pop_back();
   model.net.eval();
   return model;
 }
@@ -93,7 +95,9 @@ glia::nn::Sequential load_keras(const std::string& path) {
 #ifdef BRAIN_TUMOR_HAS_KERAS
   return glia::io::load_keras_h5(path);
 #else
-  throw std::runtime_error("cannot load '" + path + "': this build has no Keras support (needs libhdf5-dev and nlohmann-json3-dev)");
+  throw std::runtime_error(
+      "cannot load '" + path +
+      "': this build has no Keras support (needs libhdf5-dev and nlohmann-json3-dev)");
 #endif
 }
 

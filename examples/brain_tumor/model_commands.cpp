@@ -55,14 +55,16 @@ int run_convert(int argc, char** argv) {
 }
 
 int run_explain(int argc, char** argv) {
-  const Args args = Args::parse(argc, argv, 2, {{"model", true}, {"out", true}, {"threads", true}}, true);
+  const Args args =
+      Args::parse(argc, argv, 2, {{"model", true}, {"out", true}, {"threads", true}}, true);
   if (args.has("help")) {
     std::cout << kExplainUsage;
     return 0;
   }
   if (!args.has("model") || !args.has("out")) throw UsageError("explain needs --model and --out");
   if (args.positional().size() != 1) throw UsageError("explain needs exactly one IMAGE");
-  if (args.has("threads")) glia::set_num_threads(static_cast<int>(args.integer("threads", 1, 1, 1024)));
+  if (args.has("threads"))
+    glia::set_num_threads(static_cast<int>(args.integer("threads", 1, 1, 1024)));
   LoadedModel model = load_model(args.get("model"));
   const std::string& path = args.positional()[0];
   ImageRef ref;
@@ -76,10 +78,11 @@ int run_explain(int argc, char** argv) {
     if (cam.heat.data()[i] > cam.heat.data()[peak]) peak = i;
   }
   const double p = 1.0 / (1.0 + std::exp(-static_cast<double>(cam.logit)));
-  std::printf("%s\t%.6f\t%s\tpeak at (x %lld, y %lld) of the %lldx%lld map\twrote %s\n", path.c_str(), p,
-              p > 0.5 ? "yes" : "no", static_cast<long long>(peak % cam.heat.size(1)),
-              static_cast<long long>(peak / cam.heat.size(1)), static_cast<long long>(cam.heat.size(1)),
-              static_cast<long long>(cam.heat.size(0)), args.get("out").c_str());
+  std::printf(
+      "%s\t%.6f\t%s\tpeak at (x %lld, y %lld) of the %lldx%lld map\twrote %s\n", path.c_str(), p,
+      p > 0.5 ? "yes" : "no", static_cast<long long>(peak % cam.heat.size(1)),
+      static_cast<long long>(peak / cam.heat.size(1)), static_cast<long long>(cam.heat.size(1)),
+      static_cast<long long>(cam.heat.size(0)), args.get("out").c_str());
   return 0;
 }
 

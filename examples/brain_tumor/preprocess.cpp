@@ -79,7 +79,8 @@ double outer_contour_area(const std::vector<uint8_t>& fg, int w, int h, int y0, 
     py = ny;
     px = nx;
     // Jacob's criterion: back at the start, entered the same way as at first.
-    if (py == y0 && px == x0 && direction_of(py, px, by, bx) == direction_of(y0, x0, start_by, start_bx)) {
+    if (py == y0 && px == x0 &&
+        direction_of(py, px, by, bx) == direction_of(y0, x0, start_by, start_bx)) {
       break;
     }
   }
@@ -116,7 +117,8 @@ Image gaussian_blur5(const Image& gray) {
   for (int y = 0; y < h; ++y) {
     for (int x = 0; x < w; ++x) {
       int s = 0;
-      for (int i = 0; i < 5; ++i) s += k[i] * rows[static_cast<size_t>(reflect101(y + i - 2, h)) * w + x];
+      for (int i = 0; i < 5; ++i)
+        s += k[i] * rows[static_cast<size_t>(reflect101(y + i - 2, h)) * w + x];
       out.at(y, x, 0) = static_cast<uint8_t>((s + 128) >> 8);
     }
   }
@@ -125,7 +127,8 @@ Image gaussian_blur5(const Image& gray) {
 
 Image threshold_binary(const Image& gray, int threshold) {
   Image out(gray.width, gray.height, 1);
-  for (size_t i = 0; i < out.pixels.size(); ++i) out.pixels[i] = gray.pixels[i] > threshold ? 255 : 0;
+  for (size_t i = 0; i < out.pixels.size(); ++i)
+    out.pixels[i] = gray.pixels[i] > threshold ? 255 : 0;
   return out;
 }
 
@@ -186,8 +189,9 @@ Image crop(const Image& image, const Box& box) {
   Image out(box.width(), box.height(), image.channels);
   const size_t row = static_cast<size_t>(box.width()) * image.channels;
   for (int y = 0; y < box.height(); ++y) {
-    std::copy_n(&image.pixels[(static_cast<size_t>(box.top + y) * image.width + box.left) * image.channels],
-                row, &out.pixels[static_cast<size_t>(y) * row]);
+    std::copy_n(
+        &image.pixels[(static_cast<size_t>(box.top + y) * image.width + box.left) * image.channels],
+        row, &out.pixels[static_cast<size_t>(y) * row]);
   }
   return out;
 }

@@ -16,7 +16,8 @@ class ProgressBar {
   void update(size_t done, double loss, double accuracy) {
     if (!interactive_ || total_ == 0) return;
     const double elapsed = seconds();
-    const double eta = done ? elapsed / static_cast<double>(done) * static_cast<double>(total_ - done) : 0.0;
+    const double eta =
+        done ? elapsed / static_cast<double>(done) * static_cast<double>(total_ - done) : 0.0;
     const int width = 30, filled = static_cast<int>(width * done / total_);
     std::string bar(static_cast<size_t>(filled), '=');
     if (filled < width) bar += '>';

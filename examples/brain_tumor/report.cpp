@@ -70,13 +70,13 @@ std::string learning_curve_svg(const std::string& title, const std::string& y_la
   for (double v = lo; v <= hi + step / 2; v += step) {  // horizontal grid and y ticks
     svg << "<line x1=\"" << left << "\" x2=\"" << left + plot_w << "\" y1=\"" << py(v) << "\" y2=\""
         << py(v) << "\" stroke=\"#e0e0e0\"/>\n"
-        << "<text x=\"" << left - 6 << "\" y=\"" << py(v) + 4 << "\" text-anchor=\"end\">"
-        << fmt(v) << "</text>\n";
+        << "<text x=\"" << left - 6 << "\" y=\"" << py(v) + 4 << "\" text-anchor=\"end\">" << fmt(v)
+        << "</text>\n";
   }
   const double x_step = std::max(1.0, nice_step(x_max, 8));
   for (double e = 1; e <= x_max + 1e-9; e += x_step) {  // x ticks
-    svg << "<line x1=\"" << px(e) << "\" x2=\"" << px(e) << "\" y1=\"" << top + plot_h
-        << "\" y2=\"" << top + plot_h + 5 << "\" stroke=\"black\"/>\n"
+    svg << "<line x1=\"" << px(e) << "\" x2=\"" << px(e) << "\" y1=\"" << top + plot_h << "\" y2=\""
+        << top + plot_h + 5 << "\" stroke=\"black\"/>\n"
         << "<text x=\"" << px(e) << "\" y=\"" << top + plot_h + 18 << "\" text-anchor=\"middle\">"
         << fmt(e, "%.0f") << "</text>\n";
   }
@@ -87,7 +87,7 @@ std::string learning_curve_svg(const std::string& title, const std::string& y_la
       << "<text transform=\"translate(18," << top + plot_h / 2
       << ") rotate(-90)\" text-anchor=\"middle\">" << y_label << "</text>\n";
   const std::pair<const std::vector<double>*, const char*> series[] = {{&train, "#1f77b4"},
-                                                                         {&val, "#ff7f0e"}};
+                                                                       {&val, "#ff7f0e"}};
   for (const auto& [values, colour] : series) {
     svg << "<polyline fill=\"none\" stroke=\"" << colour << "\" stroke-width=\"2\" points=\"";
     for (size_t i = 0; i < values->size(); ++i) {
@@ -106,8 +106,8 @@ std::string learning_curve_svg(const std::string& title, const std::string& y_la
       << "\" stroke=\"#1f77b4\" stroke-width=\"2\"/><text x=\"" << lx + 30 << "\" y=\"" << ly + 4
       << "\">training</text>\n"
       << "<line x1=\"" << lx << "\" x2=\"" << lx + 24 << "\" y1=\"" << ly + 20 << "\" y2=\""
-      << ly + 20 << "\" stroke=\"#ff7f0e\" stroke-width=\"2\"/><text x=\"" << lx + 30
-      << "\" y=\"" << ly + 24 << "\">validation</text>\n"
+      << ly + 20 << "\" stroke=\"#ff7f0e\" stroke-width=\"2\"/><text x=\"" << lx + 30 << "\" y=\""
+      << ly + 24 << "\">validation</text>\n"
       << "</svg>\n";
   return svg.str();
 }
@@ -116,11 +116,21 @@ std::string json_escape(const std::string& s) {
   std::string out = "\"";
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];

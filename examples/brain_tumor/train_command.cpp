@@ -80,9 +80,11 @@ Sets load_sets(const Args& args, const std::string& split_kind, const std::strin
     }
     // The paper split on the saved copies never looks at the originals: skip decoding them.
     if (!(augment == "folder" && split_kind == "paper")) refs = catalog.originals;
-    if (augment == "folder") refs.insert(refs.end(), catalog.augmented.begin(), catalog.augmented.end());
-    sets.description = "data " + args.get("data") + ": " + std::to_string(catalog.originals.size()) +
-                       " scans, " + std::to_string(catalog.augmented.size()) + " augmented images";
+    if (augment == "folder")
+      refs.insert(refs.end(), catalog.augmented.begin(), catalog.augmented.end());
+    sets.description = "data " + args.get("data") + ": " +
+                       std::to_string(catalog.originals.size()) + " scans, " +
+                       std::to_string(catalog.augmented.size()) + " augmented images";
   } else {
     SyntheticSet synthetic = make_synthetic_set(100, seed);
     refs = synthetic.refs;
@@ -95,7 +97,8 @@ Sets load_sets(const Args& args, const std::string& split_kind, const std::strin
 
   std::vector<int> original_items, augmented_items;
   for (size_t i = 0; i < sets.prepared.items.size(); ++i) {
-    (sets.prepared.items[i].ref.augmented ? augmented_items : original_items).push_back(static_cast<int>(i));
+    (sets.prepared.items[i].ref.augmented ? augmented_items : original_items)
+        .push_back(static_cast<int>(i));
   }
   const std::vector<int>& pool = sets.folder_augmented ? augmented_items : original_items;
   if (split_kind == "paper") {
@@ -109,7 +112,8 @@ Sets load_sets(const Args& args, const std::string& split_kind, const std::strin
   // Release the cached pixels of images no part of the split uses (originals that only served
   // to group the copies): a few tens of MB of the run's peak memory.
   std::vector<bool> used(sets.prepared.items.size(), false);
-  for (const auto* part : {&sets.split.train, &sets.split.val, &sets.split.test, &sets.split.test_originals}) {
+  for (const auto* part :
+       {&sets.split.train, &sets.split.val, &sets.split.test, &sets.split.test_originals}) {
     for (int i : *part) used[static_cast<size_t>(i)] = true;
   }
   for (size_t i = 0; i < used.size(); ++i) {
@@ -127,10 +131,12 @@ std::string epoch_line(const EpochRecord& r, size_t images) {
 }
 
 void print_metrics(const char* name, const Metrics& m) {
-  std::printf("%-20s acc %.4f  f1 %.4f  precision %.4f  recall %.4f  auc %.4f  [[%lld %lld] [%lld %lld]]  n=%lld\n",
-              name, m.accuracy, m.f1, m.precision, m.recall, m.roc_auc, static_cast<long long>(m.tn),
-              static_cast<long long>(m.fp), static_cast<long long>(m.fn), static_cast<long long>(m.tp),
-              static_cast<long long>(m.count));
+  std::printf(
+      "%-20s acc %.4f  f1 %.4f  precision %.4f  recall %.4f  auc %.4f  [[%lld %lld] [%lld %lld]]  "
+      "n=%lld\n",
+      name, m.accuracy, m.f1, m.precision, m.recall, m.roc_auc, static_cast<long long>(m.tn),
+      static_cast<long long>(m.fp), static_cast<long long>(m.fn), static_cast<long long>(m.tp),
+      static_cast<long long>(m.count));
 }
 
 std::vector<int> labels_of(const std::vector<Prepared>& items, const std::vector<int>& order) {
@@ -143,9 +149,17 @@ std::vector<int> labels_of(const std::vector<Prepared>& items, const std::vector
 
 int run_train(int argc, char** argv) {
   const Args args = Args::parse(argc, argv, 2,
-                                {{"data", true}, {"split", true}, {"epochs", true}, {"batch", true},
-                                 {"lr", true}, {"seed", true}, {"augment", true}, {"out", true},
-                                 {"force", false}, {"strict", false}, {"threads", true}},
+                                {{"data", true},
+                                 {"split", true},
+                                 {"epochs", true},
+                                 {"batch", true},
+                                 {"lr", true},
+                                 {"seed", true},
+                                 {"augment", true},
+                                 {"out", true},
+                                 {"force", false},
+                                 {"strict", false},
+                                 {"threads", true}},
                                 false);
   if (args.has("help")) {
     std::cout << kTrainUsage;
@@ -157,10 +171,12 @@ int run_train(int argc, char** argv) {
   const long batch = args.integer("batch", 32, 1, 4096);
   const double lr = args.real("lr", 1e-3, 0.0, 10.0);
   const long seed = args.integer("seed", 1, 0, 1L << 40);
-  const bool has_folder = !synthetic && fs::is_directory(fs::path(args.get("data")) / "augmented data");
+  const bool has_folder =
+      !synthetic && fs::is_directory(fs::path(args.get("data")) / "augmented data");
   const std::string augment =
       args.choice("augment", {"none", "folder", "online"}, has_folder ? "folder" : "online");
-  if (args.has("threads")) glia::set_num_threads(static_cast<int>(args.integer("threads", 1, 1, 1024)));
+  if (args.has("threads"))
+    glia::set_num_threads(static_cast<int>(args.integer("threads", 1, 1, 1024)));
   const std::string out = args.get("out", default_out(split_kind, seed));
   const bool strict = args.has("strict");
 
@@ -179,7 +195,8 @@ int run_train(int argc, char** argv) {
   }
   std::printf("%s\n", sets.description.c_str());
   if (sets.prepared.no_contour) {
-    std::printf("note: no brain contour found in %d image(s); kept whole\n", sets.prepared.no_contour);
+    std::printf("note: no brain contour found in %d image(s); kept whole\n",
+                sets.prepared.no_contour);
   }
   std::printf("split %s (seed %ld), augment %s: train %zu, val %zu, test %zu", split_kind.c_str(),
               seed, augment.c_str(), sets.split.train.size(), sets.split.val.size(),
@@ -190,8 +207,9 @@ int run_train(int argc, char** argv) {
   }
   std::printf("\n");
   if (split_kind == "paper") {
-    std::printf("warning: the paper split shuffles augmented copies, so copies of one scan sit in "
-                "train and test; its test figures are optimistic (use --split grouped)\n");
+    std::printf(
+        "warning: the paper split shuffles augmented copies, so copies of one scan sit in "
+        "train and test; its test figures are optimistic (use --split grouped)\n");
   }
   std::printf("threads %d, %ld epochs, batch %ld, lr %g\n", glia::num_threads(), epochs, batch, lr);
   std::fflush(stdout);
@@ -199,7 +217,8 @@ int run_train(int argc, char** argv) {
   fs::create_directories(out);
   const std::string best_path = (fs::path(out) / "best.glia").string();
   glia::nn::Sequential net = glia::nn::brain_tumor_cnn();
-  glia::optim::Adam opt(net.parameters(), glia::optim::AdamOptions{static_cast<float>(lr), 0.9f, 0.999f, 1e-7f});
+  glia::optim::Adam opt(net.parameters(),
+                        glia::optim::AdamOptions{static_cast<float>(lr), 0.9f, 0.999f, 1e-7f});
   const bool interactive = isatty(STDOUT_FILENO);
   const std::vector<int> val_labels = labels_of(items, sets.split.val);
   std::vector<EpochRecord> history;
@@ -222,7 +241,8 @@ int run_train(int argc, char** argv) {
     int64_t correct = 0, seen = 0;
     for (size_t begin = 0; begin < order.size(); begin += static_cast<size_t>(batch)) {
       const size_t end = std::min(order.size(), begin + static_cast<size_t>(batch));
-      const glia::Tensor x = make_batch(items, order, begin, end, augment == "online" ? &plan : nullptr);
+      const glia::Tensor x =
+          make_batch(items, order, begin, end, augment == "online" ? &plan : nullptr);
       const glia::Tensor y = make_labels(items, order, begin, end);
       opt.zero_grad();
       const glia::Tensor logits = net.forward(x);
@@ -233,11 +253,15 @@ int run_train(int argc, char** argv) {
       loss_sum += static_cast<double>(loss.item()) * static_cast<double>(n);
       for (int64_t i = 0; i < n; ++i) correct += (logits.data()[i] > 0.0f) == (y.data()[i] > 0.5f);
       seen += n;
-      bar.update(end, loss_sum / static_cast<double>(seen), static_cast<double>(correct) / static_cast<double>(seen));
+      bar.update(end, loss_sum / static_cast<double>(seen),
+                 static_cast<double>(correct) / static_cast<double>(seen));
     }
     const Metrics val = compute_metrics(predict_logits(net, items, sets.split.val), val_labels);
-    EpochRecord record{static_cast<int>(epoch), loss_sum / static_cast<double>(seen),
-                       static_cast<double>(correct) / static_cast<double>(seen), val.loss, val.accuracy,
+    EpochRecord record{static_cast<int>(epoch),
+                       loss_sum / static_cast<double>(seen),
+                       static_cast<double>(correct) / static_cast<double>(seen),
+                       val.loss,
+                       val.accuracy,
                        bar.seconds()};
     history.push_back(record);
     if (val.accuracy > best_val) {
@@ -259,9 +283,11 @@ int run_train(int argc, char** argv) {
     test_originals = compute_metrics(predict_logits(net, items, sets.split.test_originals),
                                      labels_of(items, sets.split.test_originals));
   }
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
 
-  std::printf("best epoch %d (val_acc %.4f), weights in %s\n", best_epoch, best_val, best_path.c_str());
+  std::printf("best epoch %d (val_acc %.4f), weights in %s\n", best_epoch, best_val,
+              best_path.c_str());
   print_metrics("val (best epoch)", best_val_metrics);
   print_metrics("test", test);
   if (grouped) print_metrics("test original scans", test_originals);
@@ -276,7 +302,8 @@ int run_train(int argc, char** argv) {
   }
   const fs::path dir(out);
   glia::io::write_file_atomically((dir / "history.csv").string(), history_csv(history));
-  glia::io::write_file_atomically((dir / "loss.svg").string(), learning_curve_svg("Loss", "loss", loss, val_loss));
+  glia::io::write_file_atomically((dir / "loss.svg").string(),
+                                  learning_curve_svg("Loss", "loss", loss, val_loss));
   glia::io::write_file_atomically((dir / "accuracy.svg").string(),
                                   learning_curve_svg("Accuracy", "accuracy", acc, val_acc));
 
@@ -314,11 +341,14 @@ int run_train(int argc, char** argv) {
   json.key("wall_seconds").value(wall);
   json.key("peak_memory_mb").value(peak_rss_mb());
   if (!grouped) {
-    json.key("note").value("paper split: augmented copies of one scan are in train and test, so test figures are optimistic");
+    json.key("note").value(
+        "paper split: augmented copies of one scan are in train and test, so test figures are "
+        "optimistic");
   }
   json.end_object();
   glia::io::write_file_atomically((dir / "report.json").string(), json.str());
-  std::printf("wrote %s/{history.csv, loss.svg, accuracy.svg, best.glia, report.json}\n", out.c_str());
+  std::printf("wrote %s/{history.csv, loss.svg, accuracy.svg, best.glia, report.json}\n",
+              out.c_str());
   return 0;
 }
 

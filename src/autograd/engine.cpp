@@ -55,8 +55,7 @@ void Tensor::backward() const {
   for (AutogradMeta* meta : reverse_topological_order(root)) {
     Node* node = meta->grad_fn.get();
     if (!node || !meta->grad) continue;
-    check_arg(static_cast<bool>(node->backward), "backward",
-              "the graph through '", node->op,
+    check_arg(static_cast<bool>(node->backward), "backward", "the graph through '", node->op,
               "' was already used by an earlier backward() and has been freed");
     // Hand the gradient over (and free the intermediate one, as PyTorch does without
     // retain_graph): a backward function can then reuse its buffer.

@@ -31,9 +31,9 @@ Image decode_image(const std::string& bytes, const std::string& name, int channe
   }
   if (bytes.empty()) throw std::runtime_error("cannot decode '" + name + "': empty file");
   int w = 0, h = 0, in_channels = 0;
-  stbi_uc* data = stbi_load_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()),
-                                        static_cast<int>(bytes.size()), &w, &h, &in_channels,
-                                        channels);
+  stbi_uc* data =
+      stbi_load_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()),
+                            static_cast<int>(bytes.size()), &w, &h, &in_channels, channels);
   if (!data) {
     throw std::runtime_error("cannot decode '" + name + "': " + stbi_failure_reason());
   }
@@ -54,7 +54,7 @@ void write_png(const std::string& path, const Image& image) {
   std::string encoded;
   auto append = [](void* context, void* data, int size) {
     static_cast<std::string*>(context)->append(static_cast<const char*>(data),
-                                                static_cast<size_t>(size));
+                                               static_cast<size_t>(size));
   };
   if (!stbi_write_png_to_func(append, &encoded, image.width, image.height, image.channels,
                               image.pixels.data(), image.width * image.channels)) {

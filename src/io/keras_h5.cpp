@@ -45,21 +45,25 @@ class Handle {
 
 // An attribute holding one string (fixed-length or variable-length, as h5py and Keras write).
 std::string read_string_attribute(hid_t object, const char* name, const std::string& path) {
-  if (H5Aexists(object, name) <= 0) fail(path, std::string("no '") + name + "' attribute (not a Keras model file?)");
+  if (H5Aexists(object, name) <= 0)
+    fail(path, std::string("no '") + name + "' attribute (not a Keras model file?)");
   Handle attribute(H5Aopen(object, name, H5P_DEFAULT), H5Aclose);
   Handle type(H5Aget_type(attribute.get()), H5Tclose);
-  if (H5Tget_class(type.get()) != H5T_STRING) fail(path, std::string("attribute '") + name + "' is not a string");
+  if (H5Tget_class(type.get()) != H5T_STRING)
+    fail(path, std::string("attribute '") + name + "' is not a string");
   if (H5Tis_variable_str(type.get()) > 0) {
     Handle memory_type(H5Tcopy(H5T_C_S1), H5Tclose);
     H5Tset_size(memory_type.get(), H5T_VARIABLE);
     char* text = nullptr;
-    if (H5Aread(attribute.get(), memory_type.get(), &text) < 0 || !text) fail(path, std::string("cannot read '") + name + "'");
+    if (H5Aread(attribute.get(), memory_type.get(), &text) < 0 || !text)
+      fail(path, std::string("cannot read '") + name + "'");
     std::string value(text);
     H5free_memory(text);
     return value;
   }
   std::string value(H5Tget_size(type.get()), '\0');
-  if (H5Aread(attribute.get(), type.get(), value.data()) < 0) fail(path, std::string("cannot read '") + name + "'");
+  if (H5Aread(attribute.get(), type.get(), value.data()) < 0)
+    fail(path, std::string("cannot read '") + name + "'");
   return value.substr(0, std::strlen(value.c_str()));
 }
 
@@ -77,7 +81,8 @@ std::vector<std::string> read_string_list(hid_t object, const char* name, const 
     std::vector<char*> items(static_cast<size_t>(count), nullptr);
     Handle memory_type(H5Tcopy(H5T_C_S1), H5Tclose);
     H5Tset_size(memory_type.get(), H5T_VARIABLE);
-    if (H5Aread(attribute.get(), memory_type.get(), items.data()) < 0) fail(path, std::string("cannot read '") + name + "'");
+    if (H5Aread(attribute.get(), memory_type.get(), items.data()) < 0)
+      fail(path, std::string("cannot read '") + name + "'");
     for (char* s : items) {
       out.emplace_back(s ? s : "");
       H5free_memory(s);
@@ -86,7 +91,8 @@ std::vector<std::string> read_string_list(hid_t object, const char* name, const 
   }
   const size_t size = H5Tget_size(type.get());
   std::vector<char> buffer(size * static_cast<size_t>(count));
-  if (H5Aread(attribute.get(), type.get(), buffer.data()) < 0) fail(path, std::string("cannot read '") + name + "'");
+  if (H5Aread(attribute.get(), type.get(), buffer.data()) < 0)
+    fail(path, std::string("cannot read '") + name + "'");
   for (hssize_t i = 0; i < count; ++i) {
     const char* s = buffer.data() + static_cast<size_t>(i) * size;
     out.emplace_back(s, strnlen(s, size));
@@ -114,14 +120,16 @@ Weight read_dataset(hid_t file, const std::string& name, const std::string& path
     count *= d;
   }
   w.values.resize(count);
-  if (H5Dread(dataset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, w.values.data()) < 0) {
+  if (H5Dread(dataset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, w.values.data()) <
+      0) {
     fail(path, "cannot read weights '" + name + "'");
   }
   return w;
 }
 
 // The layer's weights, keyed by the part after "<layer>/" and before ":0" ("kernel", "bias").
-std::map<std::string, Weight> layer_weights(hid_t file, const std::string& layer, const std::string& path) {
+std::map<std::string, Weight> layer_weights(hid_t file, const std::string& layer,
+                                            const std::string& path) {
   std::map<std::string, Weight> weights;
   const std::string group = "model_weights/" + layer;
   if (H5Lexists(file, "model_weights", H5P_DEFAULT) <= 0) fail(path, "no 'model_weights' group");
@@ -144,10 +152,12 @@ std::vector<json> chain_of_layers(const json& config, const std::string& path) {
     // A functional model is accepted when each layer's only input is the layer before it.
     for (size_t i = 1; i < chain.size(); ++i) {
       const json& nodes = chain[i].value("inbound_nodes", json::array());
-      const bool follows = nodes.size() == 1 && nodes[0].size() == 1 &&
-                           nodes[0][0][0] == chain[i - 1]["name"];
+      const bool follows =
+          nodes.size() == 1 && nodes[0].size() == 1 && nodes[0][0][0] == chain[i - 1]["name"];
       if (!follows) {
-        fail(path, "layer '" + chain[i].value("name", "?") + "' is not fed by the layer before it: only single chains of layers are supported");
+        fail(path,
+             "layer '" + chain[i].value("name", "?") +
+                 "' is not fed by the layer before it: only single chains of layers are supported");
       }
     }
   } else if (kind != "Sequential") {
@@ -169,7 +179,8 @@ Tensor conv_kernel(const Weight& k) {
     for (int64_t w = 0; w < kw; ++w)
       for (int64_t i = 0; i < in; ++i)
         for (int64_t o = 0; o < out; ++o)
-          t.data()[((o * in + i) * kh + h) * kw + w] = k.values[static_cast<size_t>(((h * kw + w) * in + i) * out + o)];
+          t.data()[((o * in + i) * kh + h) * kw + w] =
+              k.values[static_cast<size_t>(((h * kw + w) * in + i) * out + o)];
   return t;
 }
 
@@ -187,20 +198,23 @@ Tensor dense_kernel(const Weight& k, const Shape& flattened_from) {
       const int64_t c = j % c_n, hw = j / c_n;
       glia_j = (c * h_n + hw / w_n) * w_n + hw % w_n;
     }
-    for (int64_t o = 0; o < out; ++o) t.data()[o * in + glia_j] = k.values[static_cast<size_t>(j * out + o)];
+    for (int64_t o = 0; o < out; ++o)
+      t.data()[o * in + glia_j] = k.values[static_cast<size_t>(j * out + o)];
   }
   return t;
 }
 
-void copy_into(Tensor& target, const Tensor& source, const std::string& what, const std::string& path) {
+void copy_into(Tensor& target, const Tensor& source, const std::string& what,
+               const std::string& path) {
   if (target.shape() != source.shape()) {
-    fail(path, what + " has shape " + shape_str(source.shape()) + ", the layer needs " + shape_str(target.shape()));
+    fail(path, what + " has shape " + shape_str(source.shape()) + ", the layer needs " +
+                   shape_str(target.shape()));
   }
   std::memcpy(target.data(), source.data(), sizeof(float) * static_cast<size_t>(source.numel()));
 }
 
-Tensor vector_of(const std::map<std::string, Weight>& weights, const char* key, const std::string& layer,
-                 const std::string& path) {
+Tensor vector_of(const std::map<std::string, Weight>& weights, const char* key,
+                 const std::string& layer, const std::string& path) {
   auto it = weights.find(key);
   if (it == weights.end()) fail(path, "layer '" + layer + "' has no '" + key + "' weights");
   Tensor t = Tensor::empty({static_cast<int64_t>(it->second.values.size())});
@@ -210,9 +224,12 @@ Tensor vector_of(const std::map<std::string, Weight>& weights, const char* key, 
 
 void add_activation(nn::Sequential& net, const std::string& activation, const std::string& layer,
                     const std::string& path) {
-  if (activation == "relu") net.add(nn::ReLU());
-  else if (activation == "sigmoid") net.add(nn::Sigmoid());
-  else if (activation != "linear") fail(path, "layer '" + layer + "': unsupported activation '" + activation + "'");
+  if (activation == "relu")
+    net.add(nn::ReLU());
+  else if (activation == "sigmoid")
+    net.add(nn::Sigmoid());
+  else if (activation != "linear")
+    fail(path, "layer '" + layer + "': unsupported activation '" + activation + "'");
 }
 
 }  // namespace
@@ -246,10 +263,12 @@ nn::Sequential load_keras_h5(const std::string& path) {
       const json& c = layer.at("config");
       const std::string name = c.value("name", layer.value("name", "?"));
       if (c.value("data_format", "channels_last") != "channels_last") {
-        fail(path, "layer '" + name + "': data_format '" + c.value("data_format", "") + "' (only channels_last)");
+        fail(path, "layer '" + name + "': data_format '" + c.value("data_format", "") +
+                       "' (only channels_last)");
       }
       if (shapes.empty()) {
-        if (!c.contains("batch_input_shape")) fail(path, "the model does not state its input shape");
+        if (!c.contains("batch_input_shape"))
+          fail(path, "the model does not state its input shape");
         const json& s = c.at("batch_input_shape");
         if (s.size() != 4) fail(path, "layer '" + name + "': input shape must be (H, W, C)");
         shapes.push_back({1, s[3].get<int64_t>(), s[1].get<int64_t>(), s[2].get<int64_t>()});
@@ -267,12 +286,14 @@ nn::Sequential load_keras_h5(const std::string& path) {
         const auto [kh, kw] = pair_of(c.at("kernel_size"));
         const auto [sh, sw] = pair_of(c.value("strides", json::array({1, 1})));
         const auto [dh, dw] = pair_of(c.value("dilation_rate", json::array({1, 1})));
-        if (kh != kw || sh != sw) fail(path, "layer '" + name + "': only square kernels and equal strides are supported");
+        if (kh != kw || sh != sw)
+          fail(path, "layer '" + name + "': only square kernels and equal strides are supported");
         if (dh != 1 || dw != 1) fail(path, "layer '" + name + "': dilation_rate is not supported");
         const std::string padding = c.value("padding", "valid");
         int64_t pad = 0;
         if (padding == "same") {
-          if (kh % 2 == 0 || sh != 1) fail(path, "layer '" + name + "': padding 'same' needs an odd kernel and stride 1");
+          if (kh % 2 == 0 || sh != 1)
+            fail(path, "layer '" + name + "': padding 'same' needs an odd kernel and stride 1");
           pad = (kh - 1) / 2;
         } else if (padding != "valid") {
           fail(path, "layer '" + name + "': unsupported padding '" + padding + "'");
@@ -282,27 +303,39 @@ nn::Sequential load_keras_h5(const std::string& path) {
         const Tensor kernel = conv_kernel(weights.at("kernel"));
         nn::Conv2d conv(kernel.size(1), kernel.size(0), kh, sh, pad, bias);
         copy_into(conv.weight(), kernel, "layer '" + name + "' kernel", path);
-        if (bias) copy_into(conv.bias(), vector_of(weights, "bias", name, path), "layer '" + name + "' bias", path);
+        if (bias)
+          copy_into(conv.bias(), vector_of(weights, "bias", name, path),
+                    "layer '" + name + "' bias", path);
         net.add(std::move(conv));
         add_activation(net, c.value("activation", "linear"), name, path);
       } else if (kind == "BatchNormalization") {
         const json axis = c.value("axis", json(-1));
         const int64_t a = axis.is_array() ? axis.at(0).get<int64_t>() : axis.get<int64_t>();
         const int64_t channel_axis = static_cast<int64_t>(in.size()) - 1;  // channels_last
-        if (a != -1 && a != channel_axis) fail(path, "layer '" + name + "': batch norm over axis " + std::to_string(a) + " (only the channel axis)");
+        if (a != -1 && a != channel_axis)
+          fail(path, "layer '" + name + "': batch norm over axis " + std::to_string(a) +
+                         " (only the channel axis)");
         nn::BatchNorm2d bn(in[1], c.value("epsilon", 1e-3f), 1.0f - c.value("momentum", 0.99f));
-        if (c.value("scale", true)) copy_into(bn.gamma(), vector_of(weights, "gamma", name, path), "layer '" + name + "' gamma", path);
-        if (c.value("center", true)) copy_into(bn.beta(), vector_of(weights, "beta", name, path), "layer '" + name + "' beta", path);
-        copy_into(bn.running_mean(), vector_of(weights, "moving_mean", name, path), "layer '" + name + "' moving_mean", path);
-        copy_into(bn.running_var(), vector_of(weights, "moving_variance", name, path), "layer '" + name + "' moving_variance", path);
+        if (c.value("scale", true))
+          copy_into(bn.gamma(), vector_of(weights, "gamma", name, path),
+                    "layer '" + name + "' gamma", path);
+        if (c.value("center", true))
+          copy_into(bn.beta(), vector_of(weights, "beta", name, path), "layer '" + name + "' beta",
+                    path);
+        copy_into(bn.running_mean(), vector_of(weights, "moving_mean", name, path),
+                  "layer '" + name + "' moving_mean", path);
+        copy_into(bn.running_var(), vector_of(weights, "moving_variance", name, path),
+                  "layer '" + name + "' moving_variance", path);
         net.add(std::move(bn));
       } else if (kind == "Activation") {
         add_activation(net, c.at("activation"), name, path);
       } else if (kind == "MaxPooling2D") {
         const auto [ph, pw] = pair_of(c.at("pool_size"));
         const auto [sh, sw] = pair_of(c.value("strides", c.at("pool_size")));
-        if (ph != pw || sh != sw) fail(path, "layer '" + name + "': only square pools are supported");
-        if (c.value("padding", "valid") != "valid") fail(path, "layer '" + name + "': unsupported padding '" + c.value("padding", "") + "'");
+        if (ph != pw || sh != sw)
+          fail(path, "layer '" + name + "': only square pools are supported");
+        if (c.value("padding", "valid") != "valid")
+          fail(path, "layer '" + name + "': unsupported padding '" + c.value("padding", "") + "'");
         net.add(nn::MaxPool2d(ph, sh));
       } else if (kind == "Flatten") {
         net.add(nn::Flatten());
@@ -315,7 +348,9 @@ nn::Sequential load_keras_h5(const std::string& path) {
         const bool bias = c.value("use_bias", true);
         nn::Dense dense(k.shape.at(0), k.shape.at(1), bias);
         copy_into(dense.weight(), dense_kernel(k, image), "layer '" + name + "' kernel", path);
-        if (bias) copy_into(dense.bias(), vector_of(weights, "bias", name, path), "layer '" + name + "' bias", path);
+        if (bias)
+          copy_into(dense.bias(), vector_of(weights, "bias", name, path),
+                    "layer '" + name + "' bias", path);
         net.add(std::move(dense));
         add_activation(net, c.value("activation", "linear"), name, path);
       } else if (kind == "Dropout") {

@@ -14,7 +14,6 @@
 
 namespace glia {
 
-
 namespace {
 
 // The mask relu's backward pass needs is one bit per element (bit i % 8 of byte i / 8): 1/32
@@ -59,7 +58,9 @@ std::shared_ptr<uint8_t[]> relu_into(const Tensor& in, Tensor& out, bool keep_ma
         int64_t q = begin;
         if (has_avx2()) {
           const int64_t full = std::min(end, n / 8);  // groups with all 8 elements
-          if (full > begin) relu_bits_avx2(src + 8 * begin, dst + 8 * begin, bits ? bits + begin : nullptr, full - begin);
+          if (full > begin)
+            relu_bits_avx2(src + 8 * begin, dst + 8 * begin, bits ? bits + begin : nullptr,
+                           full - begin);
           q = std::max(begin, full);
         }
         for (; q < end; ++q) {
@@ -95,7 +96,8 @@ Tensor relu_impl(const Tensor& x, bool in_place) {
             int64_t q = begin;
             if (has_avx2()) {
               const int64_t full = std::min(end, n / 8);
-              if (full > begin) masked_copy_avx2(gin + 8 * begin, bits + begin, gout + 8 * begin, full - begin);
+              if (full > begin)
+                masked_copy_avx2(gin + 8 * begin, bits + begin, gout + 8 * begin, full - begin);
               q = std::max(begin, full);
             }
             for (; q < end; ++q) {
@@ -113,7 +115,9 @@ Tensor relu_impl(const Tensor& x, bool in_place) {
 
 }  // namespace
 
-Tensor relu(const Tensor& x) { return relu_impl(x, false); }
+Tensor relu(const Tensor& x) {
+  return relu_impl(x, false);
+}
 
 Tensor relu(Tensor&& x) {
   const bool in_place = x.is_exclusive() && !(x.is_leaf() && x.requires_grad());

@@ -44,9 +44,10 @@ void check_batch_norm_args(const Tensor& x, const Tensor& gamma, const Tensor& b
   check_arg(x.dim() == 4 || x.dim() == 2, "batch_norm", "expects x {N, C, H, W} or {N, C}, got ",
             shape_str(x.shape()));
   const Shape channel_shape{x.size(1)};
-  const std::pair<const char*, const Tensor*> per_channel[] = {
-      {"gamma", &gamma}, {"beta", &beta}, {"running_mean", &running_mean},
-      {"running_var", &running_var}};
+  const std::pair<const char*, const Tensor*> per_channel[] = {{"gamma", &gamma},
+                                                               {"beta", &beta},
+                                                               {"running_mean", &running_mean},
+                                                               {"running_var", &running_var}};
   for (const auto& [name, t] : per_channel) {
     check_arg(t->defined() && t->shape() == channel_shape, "batch_norm", name, " must be ",
               shape_str(channel_shape), " for x ", shape_str(x.shape()), ", got ",
@@ -90,8 +91,8 @@ Tensor batch_norm_impl(const Tensor& x, const Tensor& gamma, const Tensor& beta,
       const double mean_d = sum / m;
       mu = shift + mean_d;
       var = std::max(0.0, squares / m - mean_d * mean_d);
-      running_mean.data()[c] = static_cast<float>((1.0 - momentum) * running_mean.data()[c] +
-                                                  momentum * mu);
+      running_mean.data()[c] =
+          static_cast<float>((1.0 - momentum) * running_mean.data()[c] + momentum * mu);
       running_var.data()[c] = static_cast<float>((1.0 - momentum) * running_var.data()[c] +
                                                  momentum * var * m / (m - 1.0));
     } else {
@@ -104,7 +105,8 @@ Tensor batch_norm_impl(const Tensor& x, const Tensor& gamma, const Tensor& beta,
     // y = x * scale + shift
     const float scale = gamma.data()[c] * inv;
     const float offset = beta.data()[c] - static_cast<float>(mu) * scale;
-    for (int64_t n = 0; n < l.batch; ++n) plane_of(y, l, n, c) = plane_of(x, l, n, c) * scale + offset;
+    for (int64_t n = 0; n < l.batch; ++n)
+      plane_of(y, l, n, c) = plane_of(x, l, n, c) * scale + offset;
   });
 
   if (needs_graph({&x, &gamma, &beta})) {

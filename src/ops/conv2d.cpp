@@ -48,14 +48,21 @@ struct ConvGeometry {
   int64_t out_h, out_w;
 
   ConvGeometry(const Shape& x, const Shape& w, int64_t stride_, int64_t padding_)
-      : batch(x[0]), channels(x[1]), height(x[2]), width(x[3]), out_channels(w[0]),
-        kernel_h(w[2]), kernel_w(w[3]), stride(stride_), padding(padding_),
+      : batch(x[0]),
+        channels(x[1]),
+        height(x[2]),
+        width(x[3]),
+        out_channels(w[0]),
+        kernel_h(w[2]),
+        kernel_w(w[3]),
+        stride(stride_),
+        padding(padding_),
         out_h((height + 2 * padding - kernel_h) / stride + 1),
         out_w((width + 2 * padding - kernel_w) / stride + 1) {}
 
-  int64_t patch() const { return channels * kernel_h * kernel_w; }  // K
+  int64_t patch() const { return channels * kernel_h * kernel_w; }         // K
   int64_t patch_padded() const { return round_up(patch(), kPatchBlock); }  // Kp
-  int64_t positions() const { return out_h * out_w; }                // P
+  int64_t positions() const { return out_h * out_w; }                      // P
   // Output rows per work item: as many as keep an im2col tile within kTileBytes. The direct
   // kernels have no im2col tile and take more rows (fewer horizontal sums per row).
   int64_t tile_rows = 0;
@@ -173,7 +180,8 @@ std::vector<int64_t> patch_offsets(const ConvGeometry& g) {
   std::vector<int64_t> offsets;
   for (int64_t c = 0; c < g.channels; ++c) {
     for (int64_t kh = 0; kh < g.kernel_h; ++kh) {
-      for (int64_t kw = 0; kw < g.kernel_w; ++kw) offsets.push_back((c * g.height + kh) * g.width + kw);
+      for (int64_t kw = 0; kw < g.kernel_w; ++kw)
+        offsets.push_back((c * g.height + kh) * g.width + kw);
     }
   }
   return offsets;
@@ -195,7 +203,8 @@ Tensor pack_weights(const Tensor& weight, const ConvGeometry& g) {
   Tensor packed = Tensor::zeros({blocks * kp * kRowBlock});
   for (int64_t o = 0; o < g.out_channels; ++o) {
     for (int64_t j = 0; j < k; ++j) {
-      packed.data()[((o / kRowBlock) * kp + j) * kRowBlock + o % kRowBlock] = weight.data()[o * k + j];
+      packed.data()[((o / kRowBlock) * kp + j) * kRowBlock + o % kRowBlock] =
+          weight.data()[o * k + j];
     }
   }
   return packed;
@@ -230,9 +239,8 @@ void conv2d_check_args(const Tensor& x, const Tensor& weight, const Tensor& bias
   check_arg(x.dim() == 4 && weight.dim() == 4, "conv2d",
             "expects x {N, C, H, W} and weight {O, C, KH, KW}, got x ", shape_str(x.shape()),
             " and weight ", shape_str(weight.shape()));
-  check_arg(x.size(1) == weight.size(1), "conv2d", "x ", shape_str(x.shape()), " has ",
-            x.size(1), " channels but weight ", shape_str(weight.shape()), " expects ",
-            weight.size(1));
+  check_arg(x.size(1) == weight.size(1), "conv2d", "x ", shape_str(x.shape()), " has ", x.size(1),
+            " channels but weight ", shape_str(weight.shape()), " expects ", weight.size(1));
   check_arg(stride >= 1, "conv2d", "stride must be at least 1, got ", stride);
   check_arg(padding >= 0, "conv2d", "padding must be non-negative, got ", padding);
   check_arg(weight.size(2) <= x.size(2) + 2 * padding && weight.size(3) <= x.size(3) + 2 * padding,
@@ -287,7 +295,8 @@ Tensor conv2d_forward(const Tensor& x, const Tensor& weight, const Tensor& bias,
   parallel_chunks(g.batch * tiles, [&](int64_t begin, int64_t end, int) {
     Tensor col = Tensor::empty({g.patch_padded() * round_up(tile_cols, kPanelWidth)});
     for (int64_t item = begin; item < end; ++item) {
-      const int64_t n = item / tiles, r0 = g.tile_begin(item % tiles), r1 = g.tile_end(item % tiles);
+      const int64_t n = item / tiles, r0 = g.tile_begin(item % tiles),
+                    r1 = g.tile_end(item % tiles);
       const int64_t t_cols = (r1 - r0) * g.out_w;
       const float* x_n = x.data() + n * g.channels * g.height * g.width;
       float* y_tile = y.data() + n * g.out_channels * p + r0 * g.out_w;
@@ -316,8 +325,9 @@ struct DirectScratch {
 // after each row's last whole panel are gathered into zero-padded packed panels (one per row)
 // and go through the packed kernel, so no column is left to scalar code.
 void conv2d_weight_grad_direct(const Tensor& grad_y, const Tensor& x, const ConvGeometry& g,
-                               int64_t n, int64_t r0, int64_t r1, const std::vector<int64_t>& offsets,
-                               DirectScratch& scratch, float* dw) {
+                               int64_t n, int64_t r0, int64_t r1,
+                               const std::vector<int64_t>& offsets, DirectScratch& scratch,
+                               float* dw) {
   const int64_t p = g.positions(), full_panels = g.out_w / kPanelWidth, k = g.patch();
   const int64_t tail = g.out_w % kPanelWidth, kp = g.patch_padded(), rows = r1 - r0;
   const float* x_n = x.data() + n * g.channels * g.height * g.width;
@@ -330,10 +340,9 @@ void conv2d_weight_grad_direct(const Tensor& grad_y, const Tensor& x, const Conv
       scratch.dy_offsets.push_back(oh * g.out_w + q * kPanelWidth);
     }
   }
-  detail::conv_weight_grad_direct_avx2(dy_n, scratch.dy_offsets.data(), p, x_n,
-                                       scratch.src_offsets.data(),
-                                       static_cast<int64_t>(scratch.src_offsets.size()),
-                                       offsets.data(), g.out_channels, k, dw);
+  detail::conv_weight_grad_direct_avx2(
+      dy_n, scratch.dy_offsets.data(), p, x_n, scratch.src_offsets.data(),
+      static_cast<int64_t>(scratch.src_offsets.size()), offsets.data(), g.out_channels, k, dw);
   if (!tail) return;
   const int64_t tp = rows * kPanelWidth;
   if (!scratch.tail_col.defined() || scratch.tail_col.numel() < kp * tp) {
@@ -350,8 +359,8 @@ void conv2d_weight_grad_direct(const Tensor& grad_y, const Tensor& x, const Conv
                   scratch.tail_dy.data() + o * tp + r * kPanelWidth);
     }
   }
-  detail::conv_weight_grad_avx2(scratch.tail_dy.data(), scratch.tail_col.data(), g.out_channels,
-                                k, kp, tp, dw);
+  detail::conv_weight_grad_avx2(scratch.tail_dy.data(), scratch.tail_col.data(), g.out_channels, k,
+                                kp, tp, dw);
 }
 
 std::pair<Tensor, Tensor> conv2d_backward_weights(const Tensor& grad_y, const Tensor& x_in,
@@ -376,13 +385,15 @@ std::pair<Tensor, Tensor> conv2d_backward_weights(const Tensor& grad_y, const Te
   parallel_chunks(g.batch * tiles, [&](int64_t begin, int64_t end, int thread) {
     const bool packed = avx2 && !direct;
     Tensor col = direct ? Tensor() : Tensor::empty({g.patch_padded() * tp});
-    Tensor packed_dy = packed ? Tensor::zeros({round_up(g.out_channels, kRowBlock) * tp}) : Tensor();
+    Tensor packed_dy =
+        packed ? Tensor::zeros({round_up(g.out_channels, kRowBlock) * tp}) : Tensor();
     Tensor dw = Tensor::zeros({g.out_channels, k});
     Tensor db = Tensor::zeros({g.out_channels});
     auto dw_m = as_matrix(dw, g.out_channels, k);
     DirectScratch scratch;
     for (int64_t item = begin; item < end; ++item) {
-      const int64_t n = item / tiles, r0 = g.tile_begin(item % tiles), r1 = g.tile_end(item % tiles);
+      const int64_t n = item / tiles, r0 = g.tile_begin(item % tiles),
+                    r1 = g.tile_end(item % tiles);
       const int64_t t_cols = (r1 - r0) * g.out_w;
       const float* x_n = x.data() + n * g.channels * g.height * g.width;
       ConstStridedMatrixMap dy_tile(grad_y.data() + n * g.out_channels * p + r0 * g.out_w,
@@ -479,6 +490,8 @@ void set_conv_kernel(ConvKernel kernel) {
   requested_kernel.store(kernel);
 }
 
-ConvKernel active_conv_kernel() { return use_avx2() ? ConvKernel::avx2 : ConvKernel::reference; }
+ConvKernel active_conv_kernel() {
+  return use_avx2() ? ConvKernel::avx2 : ConvKernel::reference;
+}
 
 }  // namespace glia

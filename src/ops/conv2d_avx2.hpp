@@ -15,7 +15,9 @@ constexpr int64_t kPanelWidth = 24;  // output positions per column panel (3 AVX
 constexpr int64_t kRowBlock = 4;     // output channels per register block
 constexpr int64_t kPatchBlock = 3;   // patch rows per weight-gradient register block
 
-inline int64_t round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
+inline int64_t round_up(int64_t n, int64_t m) {
+  return (n + m - 1) / m * m;
+}
 
 // True when this CPU runs AVX2 and FMA.
 bool cpu_has_avx2_fma();

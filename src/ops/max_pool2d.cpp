@@ -65,7 +65,8 @@ void pool_plane(const float* in, const PoolGeometry& g, float* out, int32_t* whe
         best_column = take ? c : best_column;
       }
       out[i * g.ow + j] = best_value;
-      where[i * g.ow + j] = static_cast<int32_t>(static_cast<int64_t>(best_row) * g.w + best_column);
+      where[i * g.ow + j] =
+          static_cast<int32_t>(static_cast<int64_t>(best_row) * g.w + best_column);
     }
   }
 }

@@ -34,9 +34,14 @@ int main(int argc, char** argv) {
   Tensor x = Tensor::rand({8, 3, 240, 240}, rng);
   Tensor y = Tensor::from(std::vector<float>{1, 0, 1, 1, 0, 0, 1, 0}, {8, 1});
   nn::Sequential net;
-  net.add(nn::ZeroPad2d(2));  net.add(nn::Conv2d(3, 32, 7));  net.add(nn::BatchNorm2d(32, 1e-3f, 0.01f));
-  net.add(nn::ReLU());        net.add(nn::MaxPool2d(4));      net.add(nn::MaxPool2d(4));
-  net.add(nn::Flatten());     net.add(nn::Dense(6272, 1));
+  net.add(nn::ZeroPad2d(2));
+  net.add(nn::Conv2d(3, 32, 7));
+  net.add(nn::BatchNorm2d(32, 1e-3f, 0.01f));
+  net.add(nn::ReLU());
+  net.add(nn::MaxPool2d(4));
+  net.add(nn::MaxPool2d(4));
+  net.add(nn::Flatten());
+  net.add(nn::Dense(6272, 1));
   optim::Adam opt(net.parameters(), optim::AdamOptions{1e-3f, 0.9f, 0.999f, 1e-7f});
   std::vector<float> losses;
   for (int step = 0; step < 3; ++step) {
@@ -55,7 +60,8 @@ int main(int argc, char** argv) {
   double worst = 0.0;
   for (int i = 0; i < 3; ++i) {
     std::cout << "loss " << i << ": glia " << losses[i] << "  pytorch " << want_losses[i] << "\n";
-    worst = std::max(worst, std::fabs(losses[i] - want_losses[i]) / (1.0 + std::fabs(want_losses[i])));
+    worst =
+        std::max(worst, std::fabs(losses[i] - want_losses[i]) / (1.0 + std::fabs(want_losses[i])));
   }
   for (int i = 0; i < 8; ++i) {
     std::cout << "p[" << i << "]: glia " << p.data()[i] << "  pytorch " << want_p[i] << "\n";

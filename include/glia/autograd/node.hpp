@@ -23,9 +23,9 @@ namespace glia {
 using BackwardFn = std::function<std::vector<Tensor>(Tensor grad_output)>;
 
 struct Node {
-  std::string op;                                    // for error messages and debugging
+  std::string op;                                     // for error messages and debugging
   std::vector<std::shared_ptr<AutogradMeta>> inputs;  // null where no gradient is needed
-  BackwardFn backward;                               // released after it has run once
+  BackwardFn backward;                                // released after it has run once
 };
 
 // True when an op on these inputs must be recorded: grad mode is on and some input needs a

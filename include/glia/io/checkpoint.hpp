@@ -1,4 +1,5 @@
-// Checkpoints: a module's parameters and buffers in glia's binary format (docs/checkpoint-format.md).
+// Checkpoints: a module's parameters and buffers in glia's binary format
+// (docs/checkpoint-format.md).
 //
 // save() writes atomically. load() reads and verifies the whole file (magic, version, size,
 // CRC-32, and that every tensor matches the module's by name and shape) before it changes

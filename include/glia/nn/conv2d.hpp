@@ -28,8 +28,8 @@ class Conv2d : public Module {
   Tensor forward(const Tensor& x) override { return conv2d(x, weight_, bias_, stride_, padding_); }
 
   Shape output_shape(const Shape& in) const override {
-    check_arg(in.size() == 4 && in[1] == weight_.size(1), "Conv2d", "expects {N, ",
-              weight_.size(1), ", H, W}, got ", shape_str(in));
+    check_arg(in.size() == 4 && in[1] == weight_.size(1), "Conv2d", "expects {N, ", weight_.size(1),
+              ", H, W}, got ", shape_str(in));
     const int64_t kh = weight_.size(2), kw = weight_.size(3);
     check_arg(kh <= in[2] + 2 * padding_ && kw <= in[3] + 2 * padding_, "Conv2d", "kernel ", kh,
               "x", kw, " is larger than the padded input ", shape_str(in));

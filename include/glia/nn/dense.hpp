@@ -20,8 +20,8 @@ class Dense : public Module {
   Tensor forward(const Tensor& x) override { return linear(x, weight_, bias_); }
 
   Shape output_shape(const Shape& in) const override {
-    check_arg(in.size() == 2 && in[1] == weight_.size(1), "Dense", "expects {N, ",
-              weight_.size(1), "}, got ", shape_str(in));
+    check_arg(in.size() == 2 && in[1] == weight_.size(1), "Dense", "expects {N, ", weight_.size(1),
+              "}, got ", shape_str(in));
     return {in[0], weight_.size(0)};
   }
   std::string type_name() const override { return "Dense"; }

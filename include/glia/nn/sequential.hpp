@@ -91,9 +91,11 @@ class Sequential : public Module {
   void summary(std::ostream& out = std::cout, const Shape& input_shape = {}) const {
     const int kName = 28, kShape = 26;
     const std::string rule(kName + kShape + 12, '_'), double_rule(kName + kShape + 12, '=');
-    out << "Model: \"sequential\"\n" << rule << "\n"
+    out << "Model: \"sequential\"\n"
+        << rule << "\n"
         << std::left << std::setw(kName) << "Layer (type)" << std::setw(kShape) << "Output Shape"
-        << "Param #\n" << double_rule << "\n";
+        << "Param #\n"
+        << double_rule << "\n";
     Shape shape = input_shape;
     for (size_t i = 0; i < layers_.size(); ++i) {
       const Module& layer = *layers_[i];
@@ -112,7 +114,8 @@ class Sequential : public Module {
     const int64_t trainable = parameter_count(), frozen = buffer_count();
     out << "Total params: " << with_commas(trainable + frozen) << "\n"
         << "Trainable params: " << with_commas(trainable) << "\n"
-        << "Non-trainable params: " << with_commas(frozen) << "\n" << rule << "\n";
+        << "Non-trainable params: " << with_commas(frozen) << "\n"
+        << rule << "\n";
   }
 
  private:

@@ -100,9 +100,15 @@ inline Tensor operator+(const Tensor& a, float s) {
   }
   return out;
 }
-inline Tensor operator+(float s, const Tensor& a) { return a + s; }
-inline Tensor operator-(const Tensor& a, float s) { return a + (-s); }
-inline Tensor operator-(float s, const Tensor& a) { return -a + s; }
+inline Tensor operator+(float s, const Tensor& a) {
+  return a + s;
+}
+inline Tensor operator-(const Tensor& a, float s) {
+  return a + (-s);
+}
+inline Tensor operator-(float s, const Tensor& a) {
+  return -a + s;
+}
 
 inline Tensor operator*(const Tensor& a, float s) {
   Tensor out = detail::map_array(a, [s](const auto& x) { return x * s; });
@@ -113,6 +119,8 @@ inline Tensor operator*(const Tensor& a, float s) {
   }
   return out;
 }
-inline Tensor operator*(float s, const Tensor& a) { return a * s; }
+inline Tensor operator*(float s, const Tensor& a) {
+  return a * s;
+}
 
 }  // namespace glia

@@ -15,8 +15,8 @@ namespace glia {
 inline Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targets) {
   check_arg(logits.defined() && targets.defined(), "binary_cross_entropy_with_logits",
             "undefined logits or targets");
-  check_arg(logits.shape() == targets.shape(), "binary_cross_entropy_with_logits",
-            "logits ", shape_str(logits.shape()), " and targets ", shape_str(targets.shape()),
+  check_arg(logits.shape() == targets.shape(), "binary_cross_entropy_with_logits", "logits ",
+            shape_str(logits.shape()), " and targets ", shape_str(targets.shape()),
             " must have the same shape");
   check_arg(logits.numel() > 0, "binary_cross_entropy_with_logits", "empty batch");
   const int64_t n = logits.numel();

@@ -15,7 +15,7 @@ struct AdamOptions {
   float lr = 1e-3f;
   float beta1 = 0.9f;
   float beta2 = 0.999f;
-  float eps = 1e-7f;  // Keras' default (PyTorch's is 1e-8)
+  float eps = 1e-7f;          // Keras' default (PyTorch's is 1e-8)
   float weight_decay = 0.0f;  // L2 penalty added to the gradient, as torch.optim.Adam
 };
 

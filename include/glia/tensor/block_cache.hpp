@@ -3,8 +3,9 @@
 // A training step allocates the same large activation and gradient buffers every iteration.
 // Returning them to the OS and faulting them back in costs more than the arithmetic on them
 // (about 0.2 s per 232 MB block here), so freed blocks of 1 MB or more are kept, up to a limit,
-// and handed out again for requests of the same size or smaller (down to 1/8 of it). Large blocks are 2 MB aligned and
-// marked for transparent huge pages, so those that are new take 512x fewer page faults.
+// and handed out again for requests of the same size or smaller (down to 1/8 of it). Large blocks
+// are 2 MB aligned and marked for transparent huge pages, so those that are new take 512x fewer
+// page faults.
 #pragma once
 
 #include <sys/mman.h>
@@ -21,7 +22,7 @@ namespace glia {
 class BlockCache {
  public:
   static constexpr size_t kSmallAlignment = 64;
-  static constexpr size_t kLargeBlock = size_t{1} << 20;   // cached from this size up
+  static constexpr size_t kLargeBlock = size_t{1} << 20;  // cached from this size up
   static constexpr size_t kHugePage = size_t{2} << 20;
   static constexpr size_t kMaxWaste = 8;
 

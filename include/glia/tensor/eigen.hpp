@@ -14,8 +14,12 @@ using MatrixMap = Eigen::Map<RowMatrix>;
 using ConstMatrixMap = Eigen::Map<const RowMatrix>;
 
 // The whole tensor as a 1-D array.
-inline ArrayMap as_array(Tensor& t) { return ArrayMap(t.data(), t.numel()); }
-inline ConstArrayMap as_array(const Tensor& t) { return ConstArrayMap(t.data(), t.numel()); }
+inline ArrayMap as_array(Tensor& t) {
+  return ArrayMap(t.data(), t.numel());
+}
+inline ConstArrayMap as_array(const Tensor& t) {
+  return ConstArrayMap(t.data(), t.numel());
+}
 
 // Elements [begin, end) as a 1-D array (unaligned: a chunk may start anywhere).
 inline Eigen::Map<Eigen::ArrayXf> array_slice(Tensor& t, int64_t begin, int64_t end) {

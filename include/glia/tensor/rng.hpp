@@ -67,6 +67,8 @@ inline Rng& default_rng() {
   static Rng rng(0);
   return rng;
 }
-inline void manual_seed(uint64_t seed) { default_rng().reseed(seed); }
+inline void manual_seed(uint64_t seed) {
+  default_rng().reseed(seed);
+}
 
 }  // namespace glia
