@@ -111,6 +111,19 @@ def seed_network(conv_w, conv_b, gamma, beta, dense_w, dense_b):
     return params, buffers, forward
 
 
+def adam_three_steps(params, forward, x, y):
+    """Three training steps with the seed's Adam settings; returns the three losses."""
+    opt = torch.optim.Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-7)
+    losses = []
+    for _ in range(3):
+        opt.zero_grad()
+        loss = F.binary_cross_entropy_with_logits(forward(x, True), y)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses
+
+
 def formula(shape, a, b, scale, offset=0.0):
     i = np.arange(int(np.prod(shape)), dtype=np.float64)
     return (offset + scale * np.sin(a * i + b)).astype(np.float32).reshape(shape)
@@ -123,14 +136,7 @@ def adam_seed_network():
     params, buffers, forward = seed_network(
         formula((32, 3, 7, 7), 1.3, 0.5, 0.05), np.zeros(32, np.float32), np.ones(32, np.float32),
         np.zeros(32, np.float32), formula((1, 6272), 0.37, 0.1, 0.01), np.zeros(1, np.float32))
-    opt = torch.optim.Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-7)
-    losses = []
-    for _ in range(3):
-        opt.zero_grad()
-        loss = F.binary_cross_entropy_with_logits(forward(x, True), y)
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
+    losses = adam_three_steps(params, forward, x, y)
     names = ["conv.weight", "conv.bias", "bn.gamma", "bn.beta", "dense.weight", "dense.bias"]
     write("adam_seed_network.txt",
           [("losses", torch.tensor(losses))] + list(zip(names, params)) +
@@ -178,14 +184,7 @@ def contract_program():
     dense_w = init.uniform(6272, -ld, ld).reshape(1, 6272)
     params, buffers, forward = seed_network(conv_w, np.zeros(32, np.float32), np.ones(32, np.float32),
                                             np.zeros(32, np.float32), dense_w, np.zeros(1, np.float32))
-    opt = torch.optim.Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-7)
-    losses = []
-    for _ in range(3):
-        opt.zero_grad()
-        loss = F.binary_cross_entropy_with_logits(forward(x, True), y)
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
+    losses = adam_three_steps(params, forward, x, y)
     with torch.no_grad():
         p = torch.sigmoid(forward(x, False))
     write("contract_program.txt", [("losses", torch.tensor(losses)), ("p", p),
