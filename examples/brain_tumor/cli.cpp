@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdlib>
 
+#include <glia/support/parallel.hpp>
+
 namespace brain_tumor {
 
 Args Args::parse(int argc, char** argv, int first, const std::vector<FlagSpec>& specs,
@@ -85,6 +87,10 @@ double Args::real(const std::string& name, double fallback, double min, double m
                      std::to_string(max) + ", got '" + v + "'");
   }
   return d;
+}
+
+void apply_threads_flag(const Args& args) {
+  if (args.has("threads")) glia::set_num_threads(static_cast<int>(args.integer("threads", 1, 1, 1024)));
 }
 
 }  // namespace brain_tumor

@@ -38,4 +38,7 @@ class Args {
   std::vector<std::string> positional_;
 };
 
+// Applies --threads N (if given) to glia's thread count; every command accepts it.
+void apply_threads_flag(const Args& args);
+
 }  // namespace brain_tumor

@@ -54,8 +54,7 @@ int run_evaluate(int argc, char** argv) {
   }
   if (!args.has("model") || !args.has("data"))
     throw UsageError("evaluate needs --model and --data");
-  if (args.has("threads"))
-    glia::set_num_threads(static_cast<int>(args.integer("threads", 1, 1, 1024)));
+  apply_threads_flag(args);
   glia::nn::Sequential net = load_model(args.get("model")).net;
   const PreparedSet set = prepare_images(list_class_folders(args.get("data")), args.has("strict"));
   for (const SkippedFile& s : set.skipped) {
@@ -97,8 +96,7 @@ int run_predict(int argc, char** argv) {
   }
   if (!args.has("model")) throw UsageError("predict needs --model");
   if (args.positional().empty()) throw UsageError("predict needs at least one IMAGE");
-  if (args.has("threads"))
-    glia::set_num_threads(static_cast<int>(args.integer("threads", 1, 1, 1024)));
+  apply_threads_flag(args);
   glia::nn::Sequential net = load_model(args.get("model")).net;
   int failures = 0;
   for (const std::string& path : args.positional()) {

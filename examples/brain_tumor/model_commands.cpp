@@ -63,8 +63,7 @@ int run_explain(int argc, char** argv) {
   }
   if (!args.has("model") || !args.has("out")) throw UsageError("explain needs --model and --out");
   if (args.positional().size() != 1) throw UsageError("explain needs exactly one IMAGE");
-  if (args.has("threads"))
-    glia::set_num_threads(static_cast<int>(args.integer("threads", 1, 1, 1024)));
+  apply_threads_flag(args);
   LoadedModel model = load_model(args.get("model"));
   const std::string& path = args.positional()[0];
   ImageRef ref;

@@ -175,8 +175,7 @@ int run_train(int argc, char** argv) {
       !synthetic && fs::is_directory(fs::path(args.get("data")) / "augmented data");
   const std::string augment =
       args.choice("augment", {"none", "folder", "online"}, has_folder ? "folder" : "online");
-  if (args.has("threads"))
-    glia::set_num_threads(static_cast<int>(args.integer("threads", 1, 1, 1024)));
+  apply_threads_flag(args);
   const std::string out = args.get("out", default_out(split_kind, seed));
   const bool strict = args.has("strict");
 

@@ -60,13 +60,6 @@ class Sequential : public Module {
     for (const auto& layer : layers_) x = layer->forward_owned(std::move(x));
     return x;
   }
-  // The input of every layer and the final output: for inspecting activations (Grad-CAM).
-  std::vector<Tensor> forward_all(const Tensor& x) {
-    std::vector<Tensor> outputs{x};
-    for (const auto& layer : layers_) outputs.push_back(layer->forward(outputs.back()));
-    return outputs;
-  }
-
   Shape output_shape(const Shape& in) const override {
     Shape s = in;
     for (const auto& layer : layers_) s = layer->output_shape(s);

@@ -29,7 +29,7 @@ struct AutogradMeta {
 
 class Tensor {
  public:
-  static constexpr size_t kAlignment = 64;
+  static constexpr size_t kAlignment = BlockCache::kSmallAlignment;  // of data()
 
   Tensor() = default;  // undefined: no shape, no data
 
