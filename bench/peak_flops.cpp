@@ -10,10 +10,14 @@
 namespace glia::bench {
 namespace {
 
-// 12 independent accumulators: enough to cover the FMA latency on both FMA pipes.
+// 12 independent accumulators: enough to cover the FMA latency on both FMA pipes. Each starts
+// from a different value: twelve identical chains would be merged by the compiler into one,
+// which times a single latency-bound chain and overstates the peak by about 1.5x.
 __attribute__((target("avx2,fma"))) double fma_loop(long iterations) {
-  __m256 a0 = _mm256_set1_ps(0.1f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
-  __m256 a6 = a0, a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;
+  __m256 a0 = _mm256_set1_ps(0.10f), a1 = _mm256_set1_ps(0.11f), a2 = _mm256_set1_ps(0.12f);
+  __m256 a3 = _mm256_set1_ps(0.13f), a4 = _mm256_set1_ps(0.14f), a5 = _mm256_set1_ps(0.15f);
+  __m256 a6 = _mm256_set1_ps(0.16f), a7 = _mm256_set1_ps(0.17f), a8 = _mm256_set1_ps(0.18f);
+  __m256 a9 = _mm256_set1_ps(0.19f), a10 = _mm256_set1_ps(0.20f), a11 = _mm256_set1_ps(0.21f);
   const __m256 m = _mm256_set1_ps(0.999f), c = _mm256_set1_ps(0.001f);
   for (long i = 0; i < iterations; ++i) {
     a0 = _mm256_fmadd_ps(a0, m, c);
