@@ -97,7 +97,7 @@ TEST_CASE("pipeline: the crop finds the drawn ellipse's box as OpenCV's contours
   }
 }
 
-TEST_CASE("pipeline: the largest contour wins over a nearer, smaller blob; none keeps the image") {
+TEST_CASE("pipeline: the largest contour wins over a nearer, smaller blob, and no contour keeps the image") {
   Image mask(40, 30, 1);
   for (int y = 2; y < 6; ++y) {
     for (int x = 2; x < 6; ++x) mask.at(y, x, 0) = 255;  // small blob first in raster order

@@ -5,7 +5,7 @@
 
 using namespace glia;
 
-TEST_CASE("tensor: copies share storage; clone and detach behave as documented") {
+TEST_CASE("tensor: copies share storage, clone and detach behave as documented") {
   Tensor a = Tensor::zeros({2, 3});
   Tensor b = a;
   b.data()[4] = 5.0f;
