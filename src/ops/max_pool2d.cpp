@@ -25,15 +25,30 @@ struct PoolGeometry {
   int64_t h, w, kernel, stride, oh, ow;
 };
 
+// Scratch rows for one thread's planes.
+struct PoolScratch {
+  std::vector<float> column_max, column_row;  // per input column, for the current window row
+  std::vector<float> value;                   // per window: one window column's maximum
+  std::vector<int32_t> offset;                // and its plane offset
+  PoolScratch(int64_t w, int64_t ow)
+      : column_max(static_cast<size_t>(w)),
+        column_row(static_cast<size_t>(w)),
+        value(static_cast<size_t>(ow)),
+        offset(static_cast<size_t>(ow)) {}
+};
+
 // One plane: y[i][j] = max of the window, and where[i][j] its offset (if where is not null).
 // column_row holds row numbers as floats (exact below 2^24) so that the column pass is one
 // vectorised compare-and-blend over contiguous memory.
 void pool_plane(const float* in, const PoolGeometry& g, float* out, int32_t* where,
-                float* column_max, float* column_row) {
+                PoolScratch& s) {
   using Row = Eigen::Map<Eigen::ArrayXf>;
   using ConstRow = Eigen::Map<const Eigen::ArrayXf>;
+  using OffsetRow = Eigen::Map<Eigen::Array<int32_t, Eigen::Dynamic, 1>>;
+  float* column_max = s.column_max.data();
+  const float* column_row = s.column_row.data();
   Row cmax(column_max, g.w);
-  Row crow(column_row, g.w);
+  Row crow(s.column_row.data(), g.w);
   for (int64_t i = 0; i < g.oh; ++i) {
     const int64_t top = i * g.stride;
     cmax = ConstRow(in + top * g.w, g.w);
@@ -51,22 +66,25 @@ void pool_plane(const float* in, const PoolGeometry& g, float* out, int32_t* whe
       }
       continue;
     }
-    for (int64_t j = 0; j < g.ow; ++j) {
-      const int64_t left = j * g.stride;
-      float best_value = column_max[left], best_row = column_row[left];
-      int64_t best_column = left;
-      for (int64_t c = left + 1; c < left + g.kernel; ++c) {
-        // Raster order: a higher value wins; an equal one wins if it lies in an earlier row.
-        // Written as selects, not branches: on real data the outcome is a coin flip.
-        const float v = column_max[c], r = column_row[c];
-        const bool take = (v > best_value) | ((v == best_value) & (r < best_row));
-        best_value = take ? v : best_value;
-        best_row = take ? r : best_row;
-        best_column = take ? c : best_column;
+    // Column d of every window is gathered into one contiguous row, then merged into the best
+    // so far by vectorised selects (on real data the outcome is a coin flip: no branches).
+    // Raster order: a higher value wins; an equal one wins if it lies at a smaller offset.
+    Row best_value(out + i * g.ow, g.ow);
+    OffsetRow best_offset(where + i * g.ow, g.ow);
+    Row value(s.value.data(), g.ow);
+    OffsetRow offset(s.offset.data(), g.ow);
+    for (int64_t d = 0; d < g.kernel; ++d) {
+      Row& v = d == 0 ? best_value : value;
+      OffsetRow& o = d == 0 ? best_offset : offset;
+      for (int64_t j = 0; j < g.ow; ++j) {
+        const int64_t c = j * g.stride + d;
+        v[j] = column_max[c];
+        o[j] = static_cast<int32_t>(static_cast<int64_t>(column_row[c]) * g.w + c);
       }
-      out[i * g.ow + j] = best_value;
-      where[i * g.ow + j] =
-          static_cast<int32_t>(static_cast<int64_t>(best_row) * g.w + best_column);
+      if (d == 0) continue;
+      const auto take = (value > best_value) || ((value == best_value) && (offset < best_offset));
+      best_offset = take.select(offset, best_offset);
+      best_value = take.select(value, best_value);
     }
   }
 }
@@ -90,12 +108,10 @@ Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride) {
   auto argmax = record_graph ? cached_array<int32_t>(static_cast<size_t>(y.numel())) : nullptr;
 
   parallel_chunks(planes, [&](int64_t begin, int64_t end, int) {
-    std::vector<float> column_max(static_cast<size_t>(w));
-    std::vector<float> column_row(static_cast<size_t>(w));
+    PoolScratch scratch(w, g.ow);
     for (int64_t p = begin; p < end; ++p) {
       pool_plane(x.data() + p * h * w, g, y.data() + p * g.oh * g.ow,
-                 record_graph ? argmax.get() + p * g.oh * g.ow : nullptr, column_max.data(),
-                 record_graph ? column_row.data() : nullptr);
+                 record_graph ? argmax.get() + p * g.oh * g.ow : nullptr, scratch);
     }
   });
 
