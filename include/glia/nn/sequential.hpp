@@ -6,9 +6,12 @@
 #include <memory>
 #include <sstream>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 
+#include "glia/nn/activation_layers.hpp"
 #include "glia/nn/module.hpp"
+#include "glia/nn/shape_layers.hpp"
 
 namespace glia::nn {
 
@@ -49,17 +52,24 @@ class Sequential : public Module {
   }
 
   // Each layer after the first owns its input (nobody else sees it), so layers that can work
-  // in place do.
+  // in place do. A ReLU followed by a MaxPool2d runs after it instead: for finite inputs
+  // max_pool(relu(x)) == relu(max_pool(x)), values and gradients bit for bit (relu is monotone,
+  // and a window's first maximum is the same element either way, or gets a zero gradient
+  // both ways), and relu then touches 1/k^2 of the elements.
   Tensor forward(const Tensor& x) override {
     if (layers_.empty()) return x;
-    Tensor h = layers_.front()->forward(x);
-    for (size_t i = 1; i < layers_.size(); ++i) h = layers_[i]->forward_owned(std::move(h));
-    return h;
+    size_t i = 0;
+    Tensor h;
+    if (relu_then_max_pool(0)) {
+      h = layers_[0]->forward_owned(layers_[1]->forward(x));
+      i = 2;
+    } else {
+      h = layers_[0]->forward(x);
+      i = 1;
+    }
+    return forward_from(i, std::move(h));
   }
-  Tensor forward_owned(Tensor x) override {
-    for (const auto& layer : layers_) x = layer->forward_owned(std::move(x));
-    return x;
-  }
+  Tensor forward_owned(Tensor x) override { return forward_from(0, std::move(x)); }
   Shape output_shape(const Shape& in) const override {
     Shape s = in;
     for (const auto& layer : layers_) s = layer->output_shape(s);
@@ -112,6 +122,23 @@ class Sequential : public Module {
   }
 
  private:
+  Tensor forward_from(size_t first, Tensor h) const {
+    for (size_t i = first; i < layers_.size(); ++i) {
+      if (relu_then_max_pool(i)) {
+        h = layers_[i]->forward_owned(layers_[i + 1]->forward_owned(std::move(h)));
+        ++i;
+      } else {
+        h = layers_[i]->forward_owned(std::move(h));
+      }
+    }
+    return h;
+  }
+  // Exact types: a subclass may compute something else.
+  bool relu_then_max_pool(size_t i) const {
+    return i + 1 < layers_.size() && typeid(*layers_[i]) == typeid(ReLU) &&
+           typeid(*layers_[i + 1]) == typeid(MaxPool2d);
+  }
+
   template <class Get>
   std::vector<NamedTensor> prefixed(Get get) const {
     std::vector<NamedTensor> all;
