@@ -16,24 +16,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from seed_preprocessing import crop_brain_contour
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "..", "..", "shared", "data", "brain_mri")
 OUT = os.path.join(HERE, "..", "data", "keras_reference_originals.tsv")
-
-
-def crop_brain_contour(image):  # the seed's function, verbatim in behaviour
-    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    gray = cv2.GaussianBlur(gray, (5, 5), 0)
-    thresh = cv2.threshold(gray, 45, 255, cv2.THRESH_BINARY)[1]
-    thresh = cv2.erode(thresh, None, iterations=2)
-    thresh = cv2.dilate(thresh, None, iterations=2)
-    cnts, _ = cv2.findContours(thresh.copy(), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    c = max(cnts, key=cv2.contourArea)
-    left = tuple(c[c[:, :, 0].argmin()][0])
-    right = tuple(c[c[:, :, 0].argmax()][0])
-    top = tuple(c[c[:, :, 1].argmin()][0])
-    bottom = tuple(c[c[:, :, 1].argmax()][0])
-    return image[top[1]:bottom[1], left[0]:right[0]]
 
 
 def load_weights(path):

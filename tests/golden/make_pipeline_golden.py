@@ -9,23 +9,9 @@ import os
 import cv2
 import numpy as np
 
+from seed_preprocessing import seed_crop
+
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "pipeline.txt")
-
-
-def seed_crop_box(image):
-    """The seed's crop_brain_contour, returning (left, top, right, bottom) of its slice."""
-    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    gray = cv2.GaussianBlur(gray, (5, 5), 0)
-    thresh = cv2.threshold(gray, 45, 255, cv2.THRESH_BINARY)[1]
-    thresh = cv2.erode(thresh, None, iterations=2)
-    thresh = cv2.dilate(thresh, None, iterations=2)
-    cnts, _ = cv2.findContours(thresh.copy(), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    c = max(cnts, key=cv2.contourArea)
-    left = c[c[:, :, 0].argmin()][0][0]
-    right = c[c[:, :, 0].argmax()][0][0]
-    top = c[c[:, :, 1].argmin()][0][1]
-    bottom = c[c[:, :, 1].argmax()][0][1]
-    return gray, thresh, np.array([left, top, right, bottom])
 
 
 def scan_like(rng, h, w):
@@ -51,7 +37,7 @@ def main():
 
     for tag, (h, w) in (("scan_a", (97, 131)), ("scan_b", (120, 88))):
         img = scan_like(rng, h, w)
-        gray, mask, box = seed_crop_box(img)
+        gray, mask, box = seed_crop(img)
         add(tag + ".bgr", img)
         add(tag + ".blurred_gray", gray)
         add(tag + ".mask", mask)
