@@ -26,6 +26,86 @@ __attribute__((target("avx2,fma"))) inline void keep_in_registers(__m256& a) {
   asm("" : "+x"(a));
 }
 
+// The 4 x 3 block of accumulators every kernel keeps in 12 registers: row r is an output
+// channel, column j 8 positions (forward) or a patch row (weight gradient). Named members,
+// not an array (GCC keeps an array in memory); the helpers below are always inlined, so the
+// members stay the caller's registers.
+struct Block4x3 {
+  __m256 a00, a01, a02, a10, a11, a12, a20, a21, a22, a30, a31, a32;
+};
+
+__attribute__((target("avx2,fma"), always_inline)) inline Block4x3 block_of_rows(__m256 r0,
+                                                                                 __m256 r1,
+                                                                                 __m256 r2,
+                                                                                 __m256 r3) {
+  return {r0, r0, r0, r1, r1, r1, r2, r2, r2, r3, r3, r3};
+}
+
+__attribute__((target("avx2,fma"), always_inline)) inline void block_to_array(const Block4x3& b,
+                                                                              __m256 (&acc)[4][3]) {
+  acc[0][0] = b.a00, acc[0][1] = b.a01, acc[0][2] = b.a02;
+  acc[1][0] = b.a10, acc[1][1] = b.a11, acc[1][2] = b.a12;
+  acc[2][0] = b.a20, acc[2][1] = b.a21, acc[2][2] = b.a22;
+  acc[3][0] = b.a30, acc[3][1] = b.a31, acc[3][2] = b.a32;
+}
+
+// Forward, one patch row: acc[r][j] += w[r] * c_j (4 broadcasts, 12 FMAs).
+__attribute__((target("avx2,fma"), always_inline)) inline void forward_step(Block4x3& b,
+                                                                            const float* w,
+                                                                            __m256 c0, __m256 c1,
+                                                                            __m256 c2) {
+  keep_in_registers(c0, c1, c2);
+  __m256 v = _mm256_broadcast_ss(w);
+  b.a00 = _mm256_fmadd_ps(v, c0, b.a00);
+  b.a01 = _mm256_fmadd_ps(v, c1, b.a01);
+  b.a02 = _mm256_fmadd_ps(v, c2, b.a02);
+  v = _mm256_broadcast_ss(w + 1);
+  b.a10 = _mm256_fmadd_ps(v, c0, b.a10);
+  b.a11 = _mm256_fmadd_ps(v, c1, b.a11);
+  b.a12 = _mm256_fmadd_ps(v, c2, b.a12);
+  v = _mm256_broadcast_ss(w + 2);
+  b.a20 = _mm256_fmadd_ps(v, c0, b.a20);
+  b.a21 = _mm256_fmadd_ps(v, c1, b.a21);
+  b.a22 = _mm256_fmadd_ps(v, c2, b.a22);
+  v = _mm256_broadcast_ss(w + 3);
+  b.a30 = _mm256_fmadd_ps(v, c0, b.a30);
+  b.a31 = _mm256_fmadd_ps(v, c1, b.a31);
+  b.a32 = _mm256_fmadd_ps(v, c2, b.a32);
+}
+
+template <bool kAligned>
+__attribute__((target("avx2,fma"), always_inline)) inline __m256 load8(const float* p) {
+  return kAligned ? _mm256_load_ps(p) : _mm256_loadu_ps(p);
+}
+
+// Weight gradient, 8 positions: acc[r][j] += dy_r * x_j, dy_r read at dy + r * ld (4 loads,
+// 12 FMAs).
+template <bool kAligned>
+__attribute__((target("avx2,fma"), always_inline)) inline void weight_grad_step(
+    Block4x3& b, const float* dy, int64_t ld, __m256 x0, __m256 x1, __m256 x2) {
+  keep_in_registers(x0, x1, x2);
+  __m256 g = load8<kAligned>(dy);
+  keep_in_registers(g);
+  b.a00 = _mm256_fmadd_ps(g, x0, b.a00);
+  b.a01 = _mm256_fmadd_ps(g, x1, b.a01);
+  b.a02 = _mm256_fmadd_ps(g, x2, b.a02);
+  g = load8<kAligned>(dy + ld);
+  keep_in_registers(g);
+  b.a10 = _mm256_fmadd_ps(g, x0, b.a10);
+  b.a11 = _mm256_fmadd_ps(g, x1, b.a11);
+  b.a12 = _mm256_fmadd_ps(g, x2, b.a12);
+  g = load8<kAligned>(dy + 2 * ld);
+  keep_in_registers(g);
+  b.a20 = _mm256_fmadd_ps(g, x0, b.a20);
+  b.a21 = _mm256_fmadd_ps(g, x1, b.a21);
+  b.a22 = _mm256_fmadd_ps(g, x2, b.a22);
+  g = load8<kAligned>(dy + 3 * ld);
+  keep_in_registers(g);
+  b.a30 = _mm256_fmadd_ps(g, x0, b.a30);
+  b.a31 = _mm256_fmadd_ps(g, x1, b.a31);
+  b.a32 = _mm256_fmadd_ps(g, x2, b.a32);
+}
+
 }  // namespace
 
 bool cpu_has_avx2_fma() {
@@ -50,34 +130,14 @@ __attribute__((target("avx2,fma"))) void conv_forward_avx2(const float* packed_w
         const int64_t o = rb * kRowBlock + r;
         return _mm256_set1_ps(bias && o < out_channels ? bias[o] : 0.0f);
       };
-      __m256 a00 = bias_of(0), a01 = a00, a02 = a00;
-      __m256 a10 = bias_of(1), a11 = a10, a12 = a10;
-      __m256 a20 = bias_of(2), a21 = a20, a22 = a20;
-      __m256 a30 = bias_of(3), a31 = a30, a32 = a30;
+      Block4x3 block = block_of_rows(bias_of(0), bias_of(1), bias_of(2), bias_of(3));
       for (int64_t k = 0; k < kp; ++k) {
         const float* c = col + k * kPanelWidth;
         const float* wk = w + k * kRowBlock;
-        __m256 c0 = _mm256_load_ps(c), c1 = _mm256_load_ps(c + 8), c2 = _mm256_load_ps(c + 16);
-        keep_in_registers(c0, c1, c2);
-        __m256 b = _mm256_broadcast_ss(wk);
-        a00 = _mm256_fmadd_ps(b, c0, a00);
-        a01 = _mm256_fmadd_ps(b, c1, a01);
-        a02 = _mm256_fmadd_ps(b, c2, a02);
-        b = _mm256_broadcast_ss(wk + 1);
-        a10 = _mm256_fmadd_ps(b, c0, a10);
-        a11 = _mm256_fmadd_ps(b, c1, a11);
-        a12 = _mm256_fmadd_ps(b, c2, a12);
-        b = _mm256_broadcast_ss(wk + 2);
-        a20 = _mm256_fmadd_ps(b, c0, a20);
-        a21 = _mm256_fmadd_ps(b, c1, a21);
-        a22 = _mm256_fmadd_ps(b, c2, a22);
-        b = _mm256_broadcast_ss(wk + 3);
-        a30 = _mm256_fmadd_ps(b, c0, a30);
-        a31 = _mm256_fmadd_ps(b, c1, a31);
-        a32 = _mm256_fmadd_ps(b, c2, a32);
+        forward_step(block, wk, _mm256_load_ps(c), _mm256_load_ps(c + 8), _mm256_load_ps(c + 16));
       }
-      const __m256 acc[kRowBlock][3] = {
-          {a00, a01, a02}, {a10, a11, a12}, {a20, a21, a22}, {a30, a31, a32}};
+      __m256 acc[kRowBlock][3];
+      block_to_array(block, acc);
       for (int r = 0; r < kRowBlock; ++r) {
         const int64_t o = rb * kRowBlock + r;
         if (o >= out_channels) break;
@@ -118,40 +178,23 @@ __attribute__((target("avx2,fma"))) void conv_weight_grad_avx2(const float* pack
   for (int64_t rb = 0; rb < row_blocks; ++rb) {
     const float* dy = packed_dy + rb * kRowBlock * tp;
     for (int64_t kb = 0; kb < kp; kb += kPatchBlock) {
-      __m256 a00 = _mm256_setzero_ps(), a01 = a00, a02 = a00, a10 = a00, a11 = a00, a12 = a00;
-      __m256 a20 = a00, a21 = a00, a22 = a00, a30 = a00, a31 = a00, a32 = a00;
+      const __m256 zero = _mm256_setzero_ps();
+      Block4x3 block = block_of_rows(zero, zero, zero, zero);
       for (int64_t p = 0; p < panels; ++p) {
         const float* col = packed_col + (p * kp + kb) * kPanelWidth;
         const float* d = dy + p * kPanelWidth;
+// Not unrolled: interleaving two steps needs more than 16 registers, and GCC then spills
+// accumulators inside the loop.
+#pragma GCC unroll 1
         for (int v = 0; v < 24; v += 8) {
           __m256 x0 = _mm256_load_ps(col + v);
           __m256 x1 = _mm256_load_ps(col + kPanelWidth + v);
           __m256 x2 = _mm256_load_ps(col + 2 * kPanelWidth + v);
-          keep_in_registers(x0, x1, x2);
-          __m256 g = _mm256_load_ps(d + v);
-          keep_in_registers(g);
-          a00 = _mm256_fmadd_ps(g, x0, a00);
-          a01 = _mm256_fmadd_ps(g, x1, a01);
-          a02 = _mm256_fmadd_ps(g, x2, a02);
-          g = _mm256_load_ps(d + tp + v);
-          keep_in_registers(g);
-          a10 = _mm256_fmadd_ps(g, x0, a10);
-          a11 = _mm256_fmadd_ps(g, x1, a11);
-          a12 = _mm256_fmadd_ps(g, x2, a12);
-          g = _mm256_load_ps(d + 2 * tp + v);
-          keep_in_registers(g);
-          a20 = _mm256_fmadd_ps(g, x0, a20);
-          a21 = _mm256_fmadd_ps(g, x1, a21);
-          a22 = _mm256_fmadd_ps(g, x2, a22);
-          g = _mm256_load_ps(d + 3 * tp + v);
-          keep_in_registers(g);
-          a30 = _mm256_fmadd_ps(g, x0, a30);
-          a31 = _mm256_fmadd_ps(g, x1, a31);
-          a32 = _mm256_fmadd_ps(g, x2, a32);
+          weight_grad_step<true>(block, d + v, tp, x0, x1, x2);
         }
       }
-      const __m256 acc[kRowBlock][kPatchBlock] = {
-          {a00, a01, a02}, {a10, a11, a12}, {a20, a21, a22}, {a30, a31, a32}};
+      __m256 acc[kRowBlock][kPatchBlock];
+      block_to_array(block, acc);
       for (int r = 0; r < kRowBlock; ++r) {
         const int64_t o = rb * kRowBlock + r;
         if (o >= out_channels) break;
@@ -178,34 +221,15 @@ __attribute__((target("avx2,fma"))) void conv_forward_direct_avx2(
         const int64_t o = rb * kRowBlock + r;
         return _mm256_set1_ps(bias && o < out_channels ? bias[o] : 0.0f);
       };
-      __m256 a00 = bias_of(0), a01 = a00, a02 = a00;
-      __m256 a10 = bias_of(1), a11 = a10, a12 = a10;
-      __m256 a20 = bias_of(2), a21 = a20, a22 = a20;
-      __m256 a30 = bias_of(3), a31 = a30, a32 = a30;
+      Block4x3 block = block_of_rows(bias_of(0), bias_of(1), bias_of(2), bias_of(3));
       for (int64_t j = 0; j < k; ++j) {
         const float* c = src + offsets[j];
         const float* wk = w + j * kRowBlock;
-        __m256 c0 = _mm256_loadu_ps(c), c1 = _mm256_loadu_ps(c + 8), c2 = _mm256_loadu_ps(c + 16);
-        keep_in_registers(c0, c1, c2);
-        __m256 b = _mm256_broadcast_ss(wk);
-        a00 = _mm256_fmadd_ps(b, c0, a00);
-        a01 = _mm256_fmadd_ps(b, c1, a01);
-        a02 = _mm256_fmadd_ps(b, c2, a02);
-        b = _mm256_broadcast_ss(wk + 1);
-        a10 = _mm256_fmadd_ps(b, c0, a10);
-        a11 = _mm256_fmadd_ps(b, c1, a11);
-        a12 = _mm256_fmadd_ps(b, c2, a12);
-        b = _mm256_broadcast_ss(wk + 2);
-        a20 = _mm256_fmadd_ps(b, c0, a20);
-        a21 = _mm256_fmadd_ps(b, c1, a21);
-        a22 = _mm256_fmadd_ps(b, c2, a22);
-        b = _mm256_broadcast_ss(wk + 3);
-        a30 = _mm256_fmadd_ps(b, c0, a30);
-        a31 = _mm256_fmadd_ps(b, c1, a31);
-        a32 = _mm256_fmadd_ps(b, c2, a32);
+        forward_step(block, wk, _mm256_loadu_ps(c), _mm256_loadu_ps(c + 8),
+                     _mm256_loadu_ps(c + 16));
       }
-      const __m256 acc[kRowBlock][3] = {
-          {a00, a01, a02}, {a10, a11, a12}, {a20, a21, a22}, {a30, a31, a32}};
+      __m256 acc[kRowBlock][3];
+      block_to_array(block, acc);
       for (int r = 0; r < kRowBlock; ++r) {
         const int64_t o = rb * kRowBlock + r;
         if (o >= out_channels) break;
@@ -228,40 +252,23 @@ __attribute__((target("avx2,fma"))) void conv_weight_grad_direct_avx2(
       // Patch rows past K read row K-1 again; their sums are dropped below.
       const int64_t o0 = offsets[kb], o1 = offsets[std::min(kb + 1, k - 1)],
                     o2 = offsets[std::min(kb + 2, k - 1)];
-      __m256 a00 = _mm256_setzero_ps(), a01 = a00, a02 = a00, a10 = a00, a11 = a00, a12 = a00;
-      __m256 a20 = a00, a21 = a00, a22 = a00, a30 = a00, a31 = a00, a32 = a00;
+      const __m256 zero = _mm256_setzero_ps();
+      Block4x3 block = block_of_rows(zero, zero, zero, zero);
       for (int64_t p = 0; p < panels; ++p) {
         const float* s = src + src_offsets[p];
         const float* d = dy_block + dy_offsets[p];
+// Not unrolled: interleaving two steps needs more than 16 registers, and GCC then spills
+// accumulators inside the loop.
+#pragma GCC unroll 1
         for (int v = 0; v < 24; v += 8) {
           __m256 x0 = _mm256_loadu_ps(s + o0 + v);
           __m256 x1 = _mm256_loadu_ps(s + o1 + v);
           __m256 x2 = _mm256_loadu_ps(s + o2 + v);
-          keep_in_registers(x0, x1, x2);
-          __m256 g = _mm256_loadu_ps(d + v);
-          keep_in_registers(g);
-          a00 = _mm256_fmadd_ps(g, x0, a00);
-          a01 = _mm256_fmadd_ps(g, x1, a01);
-          a02 = _mm256_fmadd_ps(g, x2, a02);
-          g = _mm256_loadu_ps(d + ldy + v);
-          keep_in_registers(g);
-          a10 = _mm256_fmadd_ps(g, x0, a10);
-          a11 = _mm256_fmadd_ps(g, x1, a11);
-          a12 = _mm256_fmadd_ps(g, x2, a12);
-          g = _mm256_loadu_ps(d + 2 * ldy + v);
-          keep_in_registers(g);
-          a20 = _mm256_fmadd_ps(g, x0, a20);
-          a21 = _mm256_fmadd_ps(g, x1, a21);
-          a22 = _mm256_fmadd_ps(g, x2, a22);
-          g = _mm256_loadu_ps(d + 3 * ldy + v);
-          keep_in_registers(g);
-          a30 = _mm256_fmadd_ps(g, x0, a30);
-          a31 = _mm256_fmadd_ps(g, x1, a31);
-          a32 = _mm256_fmadd_ps(g, x2, a32);
+          weight_grad_step<false>(block, d + v, ldy, x0, x1, x2);
         }
       }
-      const __m256 acc[kRowBlock][kPatchBlock] = {
-          {a00, a01, a02}, {a10, a11, a12}, {a20, a21, a22}, {a30, a31, a32}};
+      __m256 acc[kRowBlock][kPatchBlock];
+      block_to_array(block, acc);
       for (int r = 0; r < kRowBlock; ++r) {
         const int64_t o = rb * kRowBlock + r;
         for (int j = 0; j < kPatchBlock; ++j) {
