@@ -49,6 +49,18 @@ __attribute__((target("avx2,fma"), always_inline)) inline void block_to_array(co
   acc[3][0] = b.a30, acc[3][1] = b.a31, acc[3][2] = b.a32;
 }
 
+// Forward: channel block rb's accumulators, each row starting from its channel's bias (zero
+// without a bias, and for the padding rows past the last channel).
+__attribute__((target("avx2,fma"), always_inline)) inline Block4x3 bias_block(const float* bias,
+                                                                              int64_t out_channels,
+                                                                              int64_t rb) {
+  auto row = [&](int r) {
+    const int64_t o = rb * kRowBlock + r;
+    return _mm256_set1_ps(bias && o < out_channels ? bias[o] : 0.0f);
+  };
+  return block_of_rows(row(0), row(1), row(2), row(3));
+}
+
 // Forward, one patch row: acc[r][j] += w[r] * c_j (4 broadcasts, 12 FMAs).
 __attribute__((target("avx2,fma"), always_inline)) inline void forward_step(Block4x3& b,
                                                                             const float* w,
@@ -125,12 +137,7 @@ __attribute__((target("avx2,fma"))) void conv_forward_avx2(const float* packed_w
     const int64_t t0 = p * kPanelWidth, width = std::min(kPanelWidth, t_cols - t0);
     for (int64_t rb = 0; rb < row_blocks; ++rb) {
       const float* w = packed_w + rb * kp * kRowBlock;
-      // Twelve named accumulators: as an array, GCC keeps them in memory.
-      auto bias_of = [&](int r) {
-        const int64_t o = rb * kRowBlock + r;
-        return _mm256_set1_ps(bias && o < out_channels ? bias[o] : 0.0f);
-      };
-      Block4x3 block = block_of_rows(bias_of(0), bias_of(1), bias_of(2), bias_of(3));
+      Block4x3 block = bias_block(bias, out_channels, rb);
       for (int64_t k = 0; k < kp; ++k) {
         const float* c = col + k * kPanelWidth;
         const float* wk = w + k * kRowBlock;
@@ -217,11 +224,7 @@ __attribute__((target("avx2,fma"))) void conv_forward_direct_avx2(
       const float* src = src_row + q * kPanelWidth;
       float* y = y_row + q * kPanelWidth;
       const float* w = packed_w + rb * kp * kRowBlock;
-      auto bias_of = [&](int r) {
-        const int64_t o = rb * kRowBlock + r;
-        return _mm256_set1_ps(bias && o < out_channels ? bias[o] : 0.0f);
-      };
-      Block4x3 block = block_of_rows(bias_of(0), bias_of(1), bias_of(2), bias_of(3));
+      Block4x3 block = bias_block(bias, out_channels, rb);
       for (int64_t j = 0; j < k; ++j) {
         const float* c = src + offsets[j];
         const float* wk = w + j * kRowBlock;
