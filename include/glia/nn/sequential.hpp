@@ -58,16 +58,11 @@ class Sequential : public Module {
   // both ways), and relu then touches 1/k^2 of the elements.
   Tensor forward(const Tensor& x) override {
     if (layers_.empty()) return x;
-    size_t i = 0;
-    Tensor h;
+    // The caller keeps x: the first layer to read it must not write into it.
     if (relu_then_max_pool(0)) {
-      h = layers_[0]->forward_owned(layers_[1]->forward(x));
-      i = 2;
-    } else {
-      h = layers_[0]->forward(x);
-      i = 1;
+      return forward_from(2, layers_[0]->forward_owned(layers_[1]->forward(x)));
     }
-    return forward_from(i, std::move(h));
+    return forward_from(1, layers_[0]->forward(x));
   }
   Tensor forward_owned(Tensor x) override { return forward_from(0, std::move(x)); }
   Shape output_shape(const Shape& in) const override {
