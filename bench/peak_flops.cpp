@@ -1,6 +1,6 @@
 #include "peak_flops.hpp"
 
-#include <immintrin.h>
+#include <glia/support/intrinsics.hpp>
 #include <omp.h>
 
 #include <chrono>

@@ -1,7 +1,7 @@
-// relu and sigmoid, forward and backward.
+// relu, leaky_relu, tanh and sigmoid, forward and backward.
 #include "glia/ops/activation.hpp"
 
-#include <immintrin.h>
+#include "glia/support/intrinsics.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -124,15 +124,40 @@ Tensor relu(Tensor&& x) {
   return relu_impl(x, in_place);
 }
 
+Tensor leaky_relu(const Tensor& x, float negative_slope) {
+  check_arg(x.defined(), "leaky_relu", "undefined tensor");
+  check_arg(std::isfinite(negative_slope), "leaky_relu", "negative_slope must be finite, got ",
+            negative_slope);
+  const float a = negative_slope;
+  Tensor out = detail::map_array(x, [a](const auto& v) { return (v > 0.0f).select(v, v * a); });
+  if (needs_graph({&x})) {
+    record("leaky_relu", out, {x}, [a, x = x.detach()](const Tensor& g) {
+      return std::vector<Tensor>{detail::zip_arrays(g, x, [a](const auto& gv, const auto& xv) {
+        return (xv > 0.0f).select(gv, gv * a);
+      })};
+    });
+  }
+  return out;
+}
+
+Tensor tanh(const Tensor& x) {
+  check_arg(x.defined(), "tanh", "undefined tensor");
+  Tensor out = detail::map_array(x, [](const auto& v) { return v.tanh(); });
+  if (needs_graph({&x})) {
+    record("tanh", out, {x}, [y = out.detach()](const Tensor& g) {
+      return std::vector<Tensor>{detail::zip_arrays(
+          g, y, [](const auto& gv, const auto& yv) { return gv * (1.0f - yv * yv); })};
+    });
+  }
+  return out;
+}
+
 Tensor sigmoid(const Tensor& x) {
   check_arg(x.defined(), "sigmoid", "undefined tensor");
   Tensor out = Tensor::empty(x.shape());
   const float* in = x.data();
   float* o = out.data();
-  for (int64_t i = 0; i < x.numel(); ++i) {
-    const float e = std::exp(-std::fabs(in[i]));
-    o[i] = in[i] >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
-  }
+  for (int64_t i = 0; i < x.numel(); ++i) o[i] = sigmoid(in[i]);
   if (needs_graph({&x})) {
     record("sigmoid", out, {x}, [y = out.detach()](const Tensor& g) {
       return std::vector<Tensor>{detail::zip_arrays(

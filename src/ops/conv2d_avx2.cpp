@@ -8,9 +8,24 @@
 // once per tile.
 #include "conv2d_avx2.hpp"
 
-#include <immintrin.h>
+#include "glia/support/intrinsics.hpp"
 
 #include <algorithm>
+
+namespace glia::detail {
+
+// Outside the AVX2 region: it runs on every CPU.
+bool cpu_has_avx2_fma() {
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return has;
+}
+
+}  // namespace glia::detail
+
+// Everything below is compiled for AVX2 + FMA whatever the build's flags (the caller checks the
+// CPU first). A region rather than per-function attributes: lambdas and helpers inherit it.
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
 
 namespace glia::detail {
 
@@ -19,10 +34,10 @@ namespace {
 // An empty asm that claims to modify the values: GCC must then hold them in registers, instead
 // of folding each of their loads into every FMA that uses them (which makes the kernels
 // load-bound: 16 loads per 12 FMAs instead of 7).
-__attribute__((target("avx2,fma"))) inline void keep_in_registers(__m256& a, __m256& b, __m256& c) {
+inline void keep_in_registers(__m256& a, __m256& b, __m256& c) {
   asm("" : "+x"(a), "+x"(b), "+x"(c));
 }
-__attribute__((target("avx2,fma"))) inline void keep_in_registers(__m256& a) {
+inline void keep_in_registers(__m256& a) {
   asm("" : "+x"(a));
 }
 
@@ -34,15 +49,12 @@ struct Block4x3 {
   __m256 a00, a01, a02, a10, a11, a12, a20, a21, a22, a30, a31, a32;
 };
 
-__attribute__((target("avx2,fma"), always_inline)) inline Block4x3 block_of_rows(__m256 r0,
-                                                                                 __m256 r1,
-                                                                                 __m256 r2,
-                                                                                 __m256 r3) {
+__attribute__((always_inline)) inline Block4x3 block_of_rows(__m256 r0, __m256 r1, __m256 r2,
+                                                             __m256 r3) {
   return {r0, r0, r0, r1, r1, r1, r2, r2, r2, r3, r3, r3};
 }
 
-__attribute__((target("avx2,fma"), always_inline)) inline void block_to_array(const Block4x3& b,
-                                                                              __m256 (&acc)[4][3]) {
+__attribute__((always_inline)) inline void block_to_array(const Block4x3& b, __m256 (&acc)[4][3]) {
   acc[0][0] = b.a00, acc[0][1] = b.a01, acc[0][2] = b.a02;
   acc[1][0] = b.a10, acc[1][1] = b.a11, acc[1][2] = b.a12;
   acc[2][0] = b.a20, acc[2][1] = b.a21, acc[2][2] = b.a22;
@@ -51,9 +63,8 @@ __attribute__((target("avx2,fma"), always_inline)) inline void block_to_array(co
 
 // Forward: channel block rb's accumulators, each row starting from its channel's bias (zero
 // without a bias, and for the padding rows past the last channel).
-__attribute__((target("avx2,fma"), always_inline)) inline Block4x3 bias_block(const float* bias,
-                                                                              int64_t out_channels,
-                                                                              int64_t rb) {
+__attribute__((always_inline)) inline Block4x3 bias_block(const float* bias, int64_t out_channels,
+                                                          int64_t rb) {
   auto row = [&](int r) {
     const int64_t o = rb * kRowBlock + r;
     return _mm256_set1_ps(bias && o < out_channels ? bias[o] : 0.0f);
@@ -62,10 +73,8 @@ __attribute__((target("avx2,fma"), always_inline)) inline Block4x3 bias_block(co
 }
 
 // Forward, one patch row: acc[r][j] += w[r] * c_j (4 broadcasts, 12 FMAs).
-__attribute__((target("avx2,fma"), always_inline)) inline void forward_step(Block4x3& b,
-                                                                            const float* w,
-                                                                            __m256 c0, __m256 c1,
-                                                                            __m256 c2) {
+__attribute__((always_inline)) inline void forward_step(Block4x3& b, const float* w, __m256 c0,
+                                                        __m256 c1, __m256 c2) {
   keep_in_registers(c0, c1, c2);
   __m256 v = _mm256_broadcast_ss(w);
   b.a00 = _mm256_fmadd_ps(v, c0, b.a00);
@@ -86,15 +95,16 @@ __attribute__((target("avx2,fma"), always_inline)) inline void forward_step(Bloc
 }
 
 template <bool kAligned>
-__attribute__((target("avx2,fma"), always_inline)) inline __m256 load8(const float* p) {
+__attribute__((always_inline)) inline __m256 load8(const float* p) {
   return kAligned ? _mm256_load_ps(p) : _mm256_loadu_ps(p);
 }
 
 // Weight gradient, 8 positions: acc[r][j] += dy_r * x_j, dy_r read at dy + r * ld (4 loads,
 // 12 FMAs).
 template <bool kAligned>
-__attribute__((target("avx2,fma"), always_inline)) inline void weight_grad_step(
-    Block4x3& b, const float* dy, int64_t ld, __m256 x0, __m256 x1, __m256 x2) {
+__attribute__((always_inline)) inline void weight_grad_step(Block4x3& b, const float* dy,
+                                                            int64_t ld, __m256 x0, __m256 x1,
+                                                            __m256 x2) {
   keep_in_registers(x0, x1, x2);
   __m256 g = load8<kAligned>(dy);
   keep_in_registers(g);
@@ -120,16 +130,8 @@ __attribute__((target("avx2,fma"), always_inline)) inline void weight_grad_step(
 
 }  // namespace
 
-bool cpu_has_avx2_fma() {
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return has;
-}
-
-__attribute__((target("avx2,fma"))) void conv_forward_avx2(const float* packed_w,
-                                                           const float* packed_col,
-                                                           int64_t out_channels, int64_t kp,
-                                                           int64_t t_cols, const float* bias,
-                                                           float* y, int64_t ldy) {
+void conv_forward_avx2(const float* packed_w, const float* packed_col, int64_t out_channels,
+                       int64_t kp, int64_t t_cols, const float* bias, float* y, int64_t ldy) {
   const int64_t panels = (t_cols + kPanelWidth - 1) / kPanelWidth;
   const int64_t row_blocks = (out_channels + kRowBlock - 1) / kRowBlock;
   for (int64_t p = 0; p < panels; ++p) {
@@ -167,7 +169,7 @@ __attribute__((target("avx2,fma"))) void conv_forward_avx2(const float* packed_w
 
 namespace {
 
-__attribute__((target("avx2,fma"))) inline float horizontal_sum(__m256 v) {
+inline float horizontal_sum(__m256 v) {
   const __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   const __m128 t = _mm_add_ps(s, _mm_movehl_ps(s, s));
   return _mm_cvtss_f32(_mm_add_ss(t, _mm_shuffle_ps(t, t, 1)));
@@ -175,10 +177,8 @@ __attribute__((target("avx2,fma"))) inline float horizontal_sum(__m256 v) {
 
 }  // namespace
 
-__attribute__((target("avx2,fma"))) void conv_weight_grad_avx2(const float* packed_dy,
-                                                               const float* packed_col,
-                                                               int64_t out_channels, int64_t k,
-                                                               int64_t kp, int64_t tp, float* dw) {
+void conv_weight_grad_avx2(const float* packed_dy, const float* packed_col, int64_t out_channels,
+                           int64_t k, int64_t kp, int64_t tp, float* dw) {
   const int64_t panels = tp / kPanelWidth;
   const int64_t row_blocks = (out_channels + kRowBlock - 1) / kRowBlock;
   // Channel blocks outside: their 4 dy rows stay in L1 while every patch block streams by.
@@ -213,9 +213,9 @@ __attribute__((target("avx2,fma"))) void conv_weight_grad_avx2(const float* pack
   }
 }
 
-__attribute__((target("avx2,fma"))) void conv_forward_direct_avx2(
-    const float* packed_w, const float* src_row, const int64_t* offsets, int64_t out_channels,
-    int64_t k, int64_t kp, const float* bias, float* y_row, int64_t ldy, int64_t panels) {
+void conv_forward_direct_avx2(const float* packed_w, const float* src_row, const int64_t* offsets,
+                              int64_t out_channels, int64_t k, int64_t kp, const float* bias,
+                              float* y_row, int64_t ldy, int64_t panels) {
   const int64_t row_blocks = (out_channels + kRowBlock - 1) / kRowBlock;
   // Channel blocks outside, panels inside: each output row is then written front to back,
   // and the block's weights (Kp x 4 floats) stay in L1 across the panels.
@@ -244,10 +244,10 @@ __attribute__((target("avx2,fma"))) void conv_forward_direct_avx2(
     }
 }
 
-__attribute__((target("avx2,fma"))) void conv_weight_grad_direct_avx2(
-    const float* dy, const int64_t* dy_offsets, int64_t ldy, const float* src,
-    const int64_t* src_offsets, int64_t panels, const int64_t* offsets, int64_t out_channels,
-    int64_t k, float* dw) {
+void conv_weight_grad_direct_avx2(const float* dy, const int64_t* dy_offsets, int64_t ldy,
+                                  const float* src, const int64_t* src_offsets, int64_t panels,
+                                  const int64_t* offsets, int64_t out_channels, int64_t k,
+                                  float* dw) {
   const int64_t row_blocks = out_channels / kRowBlock;  // callers pass O % 4 == 0
   for (int64_t rb = 0; rb < row_blocks; ++rb) {
     const float* dy_block = dy + rb * kRowBlock * ldy;
@@ -283,3 +283,5 @@ __attribute__((target("avx2,fma"))) void conv_weight_grad_direct_avx2(
 }
 
 }  // namespace glia::detail
+
+#pragma GCC pop_options

@@ -1,7 +1,12 @@
 // Eigen views over tensor storage: all dense math goes through these maps, never copies.
 #pragma once
 
+#include "glia/support/intrinsics.hpp"  // first: see there
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC 12, AVX-512: see intrinsics.hpp
 #include <Eigen/Core>
+#pragma GCC diagnostic pop
 
 #include "glia/tensor/tensor.hpp"
 
