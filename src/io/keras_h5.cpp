@@ -15,6 +15,8 @@
 #include "glia/nn/batch_norm2d.hpp"
 #include "glia/nn/conv2d.hpp"
 #include "glia/nn/dense.hpp"
+#include "glia/nn/dropout.hpp"
+#include "glia/nn/pooling.hpp"
 #include "glia/nn/shape_layers.hpp"
 
 namespace glia::io {
@@ -204,7 +206,7 @@ Tensor dense_kernel(const Weight& k, const Shape& flattened_from) {
   return t;
 }
 
-void copy_into(Tensor& target, const Tensor& source, const std::string& what,
+void copy_into(Tensor target, const Tensor& source, const std::string& what,
                const std::string& path) {
   if (target.shape() != source.shape()) {
     fail(path, what + " has shape " + shape_str(source.shape()) + ", the layer needs " +

@@ -233,20 +233,26 @@ void col2im_rows(const float* dcol, const ConvGeometry& g, int64_t r0, int64_t r
 
 }  // namespace
 
+Shape conv2d_output_shape(const Shape& x, const Shape& weight, int64_t stride, int64_t padding,
+                          const char* op) {
+  check_arg(x.size() == 4 && weight.size() == 4, op,
+            "expects x {N, C, H, W} and weight {O, C, KH, KW}, got x ", shape_str(x),
+            " and weight ", shape_str(weight));
+  check_arg(x[1] == weight[1], op, "x ", shape_str(x), " has ", x[1], " channels but weight ",
+            shape_str(weight), " expects ", weight[1]);
+  check_arg(stride >= 1, op, "stride must be at least 1, got ", stride);
+  check_arg(padding >= 0, op, "padding must be non-negative, got ", padding);
+  check_arg(weight[2] <= x[2] + 2 * padding && weight[3] <= x[3] + 2 * padding, op, "kernel ",
+            weight[2], "x", weight[3], " is larger than the padded input ", x[2] + 2 * padding, "x",
+            x[3] + 2 * padding, " (x ", shape_str(x), ", padding ", padding, ")");
+  return {x[0], weight[0], (x[2] + 2 * padding - weight[2]) / stride + 1,
+          (x[3] + 2 * padding - weight[3]) / stride + 1};
+}
+
 void conv2d_check_args(const Tensor& x, const Tensor& weight, const Tensor& bias, int64_t stride,
                        int64_t padding) {
   check_arg(x.defined() && weight.defined(), "conv2d", "undefined input or weight");
-  check_arg(x.dim() == 4 && weight.dim() == 4, "conv2d",
-            "expects x {N, C, H, W} and weight {O, C, KH, KW}, got x ", shape_str(x.shape()),
-            " and weight ", shape_str(weight.shape()));
-  check_arg(x.size(1) == weight.size(1), "conv2d", "x ", shape_str(x.shape()), " has ", x.size(1),
-            " channels but weight ", shape_str(weight.shape()), " expects ", weight.size(1));
-  check_arg(stride >= 1, "conv2d", "stride must be at least 1, got ", stride);
-  check_arg(padding >= 0, "conv2d", "padding must be non-negative, got ", padding);
-  check_arg(weight.size(2) <= x.size(2) + 2 * padding && weight.size(3) <= x.size(3) + 2 * padding,
-            "conv2d", "kernel ", weight.size(2), "x", weight.size(3),
-            " is larger than the padded input ", x.size(2) + 2 * padding, "x",
-            x.size(3) + 2 * padding, " (x ", shape_str(x.shape()), ", padding ", padding, ")");
+  conv2d_output_shape(x.shape(), weight.shape(), stride, padding);
   check_arg(!bias.defined() || bias.shape() == Shape{weight.size(0)}, "conv2d", "bias ",
             bias.defined() ? shape_str(bias.shape()) : "", " does not match weight ",
             shape_str(weight.shape()));

@@ -6,7 +6,7 @@
 // per output, the plane offset of the window's first maximum in raster order (int32: planes are
 // far smaller than 2^31). Backward with stride == kernel writes every input element once (the
 // windows tile the plane); overlapping windows fall back to zero-fill and scatter-add.
-#include "glia/ops/max_pool2d.hpp"
+#include "glia/ops/pooling.hpp"
 
 #include <algorithm>
 #include <memory>
@@ -91,19 +91,25 @@ void pool_plane(const float* in, const PoolGeometry& g, float* out, int32_t* whe
 
 }  // namespace
 
-Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride) {
-  check_arg(x.defined() && x.dim() == 4, "max_pool2d", "expects x {N, C, H, W}, got ",
-            x.defined() ? shape_str(x.shape()) : "undefined");
+Shape pool2d_output_shape(const Shape& x, int64_t kernel, int64_t stride, const char* op) {
+  check_arg(x.size() == 4, op, "expects x {N, C, H, W}, got ", shape_str(x));
   if (stride == 0) stride = kernel;
-  check_arg(kernel >= 1 && stride >= 1, "max_pool2d", "kernel and stride must be positive, got ",
-            kernel, " and ", stride);
+  check_arg(kernel >= 1 && stride >= 1, op, "kernel and stride must be positive, got ", kernel,
+            " and ", stride);
+  check_arg(kernel <= x[2] && kernel <= x[3], op, "kernel ", kernel, " is larger than the input ",
+            shape_str(x));
+  return {x[0], x[1], (x[2] - kernel) / stride + 1, (x[3] - kernel) / stride + 1};
+}
+
+Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride) {
+  check_arg(x.defined(), "max_pool2d", "undefined input");
+  const Shape y_shape = pool2d_output_shape(x.shape(), kernel, stride, "max_pool2d");
+  if (stride == 0) stride = kernel;
   const int64_t h = x.size(2), w = x.size(3);
-  check_arg(kernel <= h && kernel <= w, "max_pool2d", "kernel ", kernel,
-            " is larger than the input ", shape_str(x.shape()));
-  const PoolGeometry g{h, w, kernel, stride, (h - kernel) / stride + 1, (w - kernel) / stride + 1};
+  const PoolGeometry g{h, w, kernel, stride, y_shape[2], y_shape[3]};
   const int64_t planes = x.size(0) * x.size(1);
 
-  Tensor y = Tensor::empty({x.size(0), x.size(1), g.oh, g.ow});
+  Tensor y = Tensor::empty(y_shape);
   const bool record_graph = needs_graph({&x});
   auto argmax = record_graph ? cached_array<int32_t>(static_cast<size_t>(y.numel())) : nullptr;
 

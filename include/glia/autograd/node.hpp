@@ -38,10 +38,18 @@ inline bool needs_graph(std::initializer_list<const Tensor*> inputs) {
   return false;
 }
 
+inline bool needs_graph(const std::vector<Tensor>& inputs) {
+  if (!GradMode::enabled()) return false;
+  for (const Tensor& t : inputs) {
+    if (t.defined() && t.requires_grad()) return true;
+  }
+  return false;
+}
+
 // Makes `output` the result of a recorded op with these inputs. The backward function must
 // return one Tensor per input, in the same order; it captures detached tensors only.
-inline void record(const char* op, Tensor& output, std::initializer_list<Tensor> inputs,
-                   BackwardFn backward) {
+template <class Inputs>
+void record_inputs(const char* op, Tensor& output, const Inputs& inputs, BackwardFn backward) {
   auto node = std::make_shared<Node>();
   node->op = op;
   node->inputs.reserve(inputs.size());
@@ -50,6 +58,14 @@ inline void record(const char* op, Tensor& output, std::initializer_list<Tensor>
   }
   node->backward = std::move(backward);
   output.meta().grad_fn = std::move(node);
+}
+inline void record(const char* op, Tensor& output, std::initializer_list<Tensor> inputs,
+                   BackwardFn backward) {
+  record_inputs(op, output, inputs, std::move(backward));
+}
+inline void record(const char* op, Tensor& output, const std::vector<Tensor>& inputs,
+                   BackwardFn backward) {
+  record_inputs(op, output, inputs, std::move(backward));
 }
 
 }  // namespace glia

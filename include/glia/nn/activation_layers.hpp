@@ -1,9 +1,8 @@
-// Activation layers: ReLU, Sigmoid, and Dropout (identity in eval mode).
+// Activation layers over the ops of glia/ops/activation.hpp: ReLU, LeakyReLU, Tanh, Sigmoid.
 #pragma once
 
 #include "glia/nn/module.hpp"
 #include "glia/ops/activation.hpp"
-#include "glia/ops/elementwise.hpp"
 
 namespace glia::nn {
 
@@ -15,36 +14,32 @@ class ReLU : public Module {
   std::string type_name() const override { return "ReLU"; }
 };
 
+class LeakyReLU : public Module {
+ public:
+  explicit LeakyReLU(float negative_slope = 0.01f) : slope_(negative_slope) {
+    check_arg(std::isfinite(negative_slope), "LeakyReLU", "negative_slope must be finite");
+  }
+  Tensor forward(const Tensor& x) override { return leaky_relu(x, slope_); }
+  Shape output_shape(const Shape& in) const override { return in; }
+  std::string type_name() const override { return "LeakyReLU"; }
+  float negative_slope() const { return slope_; }
+
+ private:
+  float slope_;
+};
+
+class Tanh : public Module {
+ public:
+  Tensor forward(const Tensor& x) override { return tanh(x); }
+  Shape output_shape(const Shape& in) const override { return in; }
+  std::string type_name() const override { return "Tanh"; }
+};
+
 class Sigmoid : public Module {
  public:
   Tensor forward(const Tensor& x) override { return sigmoid(x); }
   Shape output_shape(const Shape& in) const override { return in; }
   std::string type_name() const override { return "Sigmoid"; }
-};
-
-// Inverted dropout: in training, zeroes each element with probability `rate` and scales the
-// rest by 1 / (1 - rate); in eval mode, the identity.
-class Dropout : public Module {
- public:
-  explicit Dropout(float rate, Rng& rng = default_rng()) : rate_(rate), rng_(&rng) {
-    check_arg(rate >= 0.0f && rate < 1.0f, "Dropout", "rate must be in [0, 1), got ", rate);
-  }
-  Tensor forward(const Tensor& x) override {
-    if (!training_ || rate_ == 0.0f) return x;
-    Tensor mask = Tensor::empty(x.shape());
-    const float keep_scale = 1.0f / (1.0f - rate_);
-    for (int64_t i = 0; i < mask.numel(); ++i) {
-      mask.data()[i] = rng_->uniform() < rate_ ? 0.0f : keep_scale;
-    }
-    return x * mask;
-  }
-  Shape output_shape(const Shape& in) const override { return in; }
-  std::string type_name() const override { return "Dropout"; }
-  float rate() const { return rate_; }
-
- private:
-  float rate_;
-  Rng* rng_;
 };
 
 }  // namespace glia::nn

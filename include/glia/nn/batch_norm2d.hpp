@@ -1,6 +1,6 @@
-// BatchNorm2d layer: gamma (ones) and beta (zeros) are trained; running_mean (zeros) and
-// running_var (ones) are buffers. Defaults follow the seed network's Keras layer
-// (epsilon 1e-3, momentum 0.99 in Keras' convention = 0.01 here).
+// BatchNorm2d layer over batch_norm(): gamma (ones) and beta (zeros) are trained; running_mean
+// (zeros) and running_var (ones) are buffers. Defaults follow the seed network's Keras layer
+// (epsilon 1e-3, momentum 0.99 in Keras' convention = 0.01 here); PyTorch's are 1e-5 and 0.1.
 #pragma once
 
 #include "glia/nn/module.hpp"
@@ -13,38 +13,34 @@ class BatchNorm2d : public Module {
   explicit BatchNorm2d(int64_t channels, float eps = 1e-3f, float momentum = 0.01f)
       : eps_(eps), momentum_(momentum) {
     check_arg(channels > 0, "BatchNorm2d", "channels must be positive, got ", channels);
-    gamma_ = Tensor::ones({channels}).requires_grad(true);
-    beta_ = Tensor::zeros({channels}).requires_grad(true);
-    running_mean_ = Tensor::zeros({channels});
-    running_var_ = Tensor::ones({channels});
+    check_arg(eps > 0.0f && momentum >= 0.0f && momentum <= 1.0f, "BatchNorm2d",
+              "needs eps > 0 and momentum in [0, 1], got ", eps, " and ", momentum);
+    gamma_ = register_parameter("gamma", Tensor::ones({channels}));
+    beta_ = register_parameter("beta", Tensor::zeros({channels}));
+    running_mean_ = register_buffer("running_mean", Tensor::zeros({channels}));
+    running_var_ = register_buffer("running_var", Tensor::ones({channels}));
   }
 
   Tensor forward(const Tensor& x) override {
-    return batch_norm(x, gamma_, beta_, running_mean_, running_var_, training_, momentum_, eps_);
+    return batch_norm(x, gamma_, beta_, running_mean_, running_var_, is_training(), momentum_,
+                      eps_);
   }
   Tensor forward_owned(Tensor x) override {
-    return batch_norm(std::move(x), gamma_, beta_, running_mean_, running_var_, training_,
+    return batch_norm(std::move(x), gamma_, beta_, running_mean_, running_var_, is_training(),
                       momentum_, eps_);
   }
-
   Shape output_shape(const Shape& in) const override {
-    check_arg((in.size() == 4 || in.size() == 2) && in[1] == gamma_.size(0), "BatchNorm2d",
-              "expects {N, ", gamma_.size(0), ", ...}, got ", shape_str(in));
+    check_arg((in.size() == 4 || in.size() == 2) && in[1] == channels(), "BatchNorm2d",
+              "expects {N, ", channels(), ", ...}, got ", shape_str(in));
     return in;
   }
   std::string type_name() const override { return "BatchNorm2d"; }
 
-  std::vector<NamedTensor> named_parameters() const override {
-    return {{"gamma", gamma_}, {"beta", beta_}};
-  }
-  std::vector<NamedTensor> named_buffers() const override {
-    return {{"running_mean", running_mean_}, {"running_var", running_var_}};
-  }
-
-  Tensor& gamma() { return gamma_; }
-  Tensor& beta() { return beta_; }
-  Tensor& running_mean() { return running_mean_; }
-  Tensor& running_var() { return running_var_; }
+  Tensor gamma() const { return gamma_; }
+  Tensor beta() const { return beta_; }
+  Tensor running_mean() const { return running_mean_; }
+  Tensor running_var() const { return running_var_; }
+  int64_t channels() const { return gamma_.size(0); }
   float eps() const { return eps_; }
   float momentum() const { return momentum_; }
 

@@ -1,7 +1,6 @@
-// Conv2d layer: weight {out, in, k, k} (Glorot-uniform), bias {out} (zeros).
+// Conv2d layer: weight {out, in, k, k} (Glorot-uniform), bias {out} (zeros), over conv2d().
 #pragma once
 
-#include "glia/autograd/node.hpp"
 #include "glia/nn/init.hpp"
 #include "glia/nn/module.hpp"
 #include "glia/ops/conv2d.hpp"
@@ -19,33 +18,23 @@ class Conv2d : public Module {
     check_arg(stride >= 1 && padding >= 0, "Conv2d", "needs stride >= 1 and padding >= 0, got ",
               stride, " and ", padding);
     const int64_t area = kernel * kernel;
-    weight_ = glorot_uniform({out_channels, in_channels, kernel, kernel}, in_channels * area,
-                             out_channels * area, rng)
-                  .requires_grad(true);
-    if (bias) bias_ = Tensor::zeros({out_channels}).requires_grad(true);
+    weight_ =
+        register_parameter("weight", glorot_uniform({out_channels, in_channels, kernel, kernel},
+                                                    in_channels * area, out_channels * area, rng));
+    if (bias) bias_ = register_parameter("bias", Tensor::zeros({out_channels}));
   }
 
   Tensor forward(const Tensor& x) override { return conv2d(x, weight_, bias_, stride_, padding_); }
-
   Shape output_shape(const Shape& in) const override {
-    check_arg(in.size() == 4 && in[1] == weight_.size(1), "Conv2d", "expects {N, ", weight_.size(1),
-              ", H, W}, got ", shape_str(in));
-    const int64_t kh = weight_.size(2), kw = weight_.size(3);
-    check_arg(kh <= in[2] + 2 * padding_ && kw <= in[3] + 2 * padding_, "Conv2d", "kernel ", kh,
-              "x", kw, " is larger than the padded input ", shape_str(in));
-    return {in[0], weight_.size(0), (in[2] + 2 * padding_ - kh) / stride_ + 1,
-            (in[3] + 2 * padding_ - kw) / stride_ + 1};
+    return conv2d_output_shape(in, weight_.shape(), stride_, padding_, "Conv2d");
   }
   std::string type_name() const override { return "Conv2d"; }
 
-  std::vector<NamedTensor> named_parameters() const override {
-    std::vector<NamedTensor> p{{"weight", weight_}};
-    if (bias_.defined()) p.push_back({"bias", bias_});
-    return p;
-  }
-
-  Tensor& weight() { return weight_; }
-  Tensor& bias() { return bias_; }
+  Tensor weight() const { return weight_; }
+  Tensor bias() const { return bias_; }  // undefined without a bias
+  int64_t in_channels() const { return weight_.size(1); }
+  int64_t out_channels() const { return weight_.size(0); }
+  int64_t kernel_size() const { return weight_.size(2); }
   int64_t stride() const { return stride_; }
   int64_t padding() const { return padding_; }
 

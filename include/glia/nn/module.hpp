@@ -1,21 +1,47 @@
-// Module: the base of every layer. A module holds parameters (trained) and buffers (state that
-// is saved but not trained, like batch-norm running statistics) and maps a batch to a batch.
+// Module: the base of every layer and model. A module holds parameters (trained), buffers
+// (state that is saved but not trained, like batch-norm running statistics) and child modules,
+// and maps a batch to a batch.
 //
 // Modules are thin holders: forward() calls the free functions in glia/ops, which own the math
-// and the gradients. Tensors returned by parameters() share storage with the module, so an
-// optimiser that updates them in place updates the model.
+// and the gradients. A module registers what it holds in its constructor, as in PyTorch:
+//
+//   class TwoLayer : public glia::nn::Module {
+//    public:
+//     TwoLayer() {
+//       fc1_ = register_module("fc1", std::make_shared<glia::nn::Dense>(4, 8));
+//       fc2_ = register_module("fc2", std::make_shared<glia::nn::Dense>(8, 2));
+//       scale_ = register_parameter("scale", glia::Tensor::ones({1}));
+//     }
+//     glia::Tensor forward(const glia::Tensor& x) override {
+//       return fc2_->forward(glia::relu(fc1_->forward(x))) * scale_;
+//     }
+//    private:
+//     std::shared_ptr<glia::nn::Dense> fc1_, fc2_;
+//     glia::Tensor scale_;
+//   };
+//
+// Registered tensors are shared with the module (a Tensor is a handle), so optimisers and
+// checkpoints work on them in place: keep the handle register_* returns and never reassign it.
+// Names are local ("weight"); a child's are prefixed with its name ("fc1.weight"), so every
+// name in named_parameters() is unique and checkpoints find tensors by name.
 #pragma once
 
+#include <iosfwd>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include "glia/tensor/tensor.hpp"
+#include "glia/tensor/named_tensor.hpp"
 
 namespace glia::nn {
 
-struct NamedTensor {
+using glia::NamedTensor;
+
+class Module;
+struct NamedModule {
   std::string name;
-  Tensor tensor;
+  std::shared_ptr<Module> module;
 };
 
 class Module {
@@ -28,47 +54,74 @@ class Module {
   // result): layers that can work in place (ReLU, BatchNorm2d in eval mode) override it.
   virtual Tensor forward_owned(Tensor x) { return forward(x); }
 
-  // Shape of forward(x) for an input of `input` shape (batch axis included), computed without
-  // running the layer; throws std::invalid_argument where forward would.
-  virtual Shape output_shape(const Shape& input) const = 0;
-  // Short type name, e.g. "Conv2d", for summaries and error messages.
-  virtual std::string type_name() const = 0;
+  // Shape of forward(x) for an input of `input` shape (batch axis included), throwing
+  // std::invalid_argument where forward would. Built-in layers compute it from the op's
+  // shape formula; the default runs forward() on zeros of that shape, in eval mode and without
+  // a graph, which is right for any module (and costs one forward pass).
+  virtual Shape output_shape(const Shape& input) const;
+  // Short type name, e.g. "Conv2d", for summaries and error messages. The default is the
+  // class's name without its namespace.
+  virtual std::string type_name() const;
 
-  // Names are local ("weight"); containers prefix them ("1.weight").
-  virtual std::vector<NamedTensor> named_parameters() const { return {}; }
-  virtual std::vector<NamedTensor> named_buffers() const { return {}; }
+  // Parameters, buffers and children: this module's own, then each child's (prefixed with
+  // "<child name>."), in the order they were registered.
+  std::vector<NamedTensor> named_parameters() const;
+  std::vector<NamedTensor> named_buffers() const;
+  const std::vector<NamedModule>& named_children() const { return children_; }
 
   std::vector<Tensor> parameters() const { return tensors_of(named_parameters()); }
   std::vector<Tensor> buffers() const { return tensors_of(named_buffers()); }
   // Parameters then buffers: everything a checkpoint holds.
-  std::vector<NamedTensor> named_state() const {
-    std::vector<NamedTensor> state = named_parameters();
-    for (NamedTensor& b : named_buffers()) state.push_back(std::move(b));
-    return state;
-  }
+  std::vector<NamedTensor> named_state() const;
 
   int64_t parameter_count() const { return count(named_parameters()); }
   int64_t buffer_count() const { return count(named_buffers()); }
 
-  virtual void train(bool on = true) { training_ = on; }
+  // Training mode (the default) or inference mode, for this module and all its children:
+  // batch norm and dropout behave differently in the two.
+  void train(bool on = true);
   void eval() { train(false); }
   bool is_training() const { return training_; }
 
+  // A Keras-like table of the children (or of the module itself, if it has none), their output
+  // shapes and parameter counts. `input` is one batch's shape, batch axis included, e.g.
+  // {1, 3, 240, 240}; without it the shapes show as "?".
+  void summary(std::ostream& out, const Shape& input = {}) const;
+
  protected:
-  bool training_ = true;
+  Module() = default;
+  Module(const Module&) = default;
+  Module& operator=(const Module&) = default;
+  Module(Module&&) = default;
+  Module& operator=(Module&&) = default;
+
+  // Registers a parameter (marked requires_grad) or buffer under a name unique in this module,
+  // and returns the same tensor.
+  Tensor register_parameter(std::string name, Tensor tensor);
+  Tensor register_buffer(std::string name, Tensor tensor);
+  // Registers a child; it takes this module's training mode.
+  template <class M>
+  std::shared_ptr<M> register_module(std::string name, std::shared_ptr<M> module) {
+    add_child(std::move(name), module);
+    return module;
+  }
+  // Removes the child registered last and returns it.
+  std::shared_ptr<Module> unregister_last_module();
+  // Called after the training mode changed, for modules that react to it.
+  virtual void on_train(bool /*on*/) {}
+  // True for containers whose children run one after another on one input (Sequential):
+  // summary() then shows every child's output shape.
+  virtual bool children_form_a_chain() const { return false; }
 
  private:
-  static std::vector<Tensor> tensors_of(const std::vector<NamedTensor>& named) {
-    std::vector<Tensor> out;
-    out.reserve(named.size());
-    for (const NamedTensor& n : named) out.push_back(n.tensor);
-    return out;
-  }
-  static int64_t count(const std::vector<NamedTensor>& named) {
-    int64_t total = 0;
-    for (const NamedTensor& n : named) total += n.tensor.numel();
-    return total;
-  }
+  void add_child(std::string name, std::shared_ptr<Module> module);
+  void check_new_name(const std::string& name) const;
+  static std::vector<Tensor> tensors_of(const std::vector<NamedTensor>& named);
+  static int64_t count(const std::vector<NamedTensor>& named);
+
+  bool training_ = true;
+  std::vector<NamedTensor> parameters_, buffers_;
+  std::vector<NamedModule> children_;
 };
 
 }  // namespace glia::nn

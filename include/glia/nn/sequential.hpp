@@ -1,23 +1,32 @@
-// Sequential: layers applied in order. Its state names are "<index>.<name>" ("1.weight").
+// Sequential: layers applied in order. Its children are named "0", "1", ..., so state names
+// are "<index>.<name>" ("1.weight").
+//
+// Like Keras' Sequential it may know the shape of one example (without the batch axis), which
+// summary() then uses:  nn::Sequential net({3, 240, 240});
 #pragma once
 
-#include <iomanip>
 #include <iostream>
 #include <memory>
-#include <sstream>
 #include <type_traits>
 #include <typeinfo>
 #include <utility>
 
 #include "glia/nn/activation_layers.hpp"
 #include "glia/nn/module.hpp"
-#include "glia/nn/shape_layers.hpp"
+#include "glia/nn/pooling.hpp"
 
 namespace glia::nn {
 
 class Sequential : public Module {
  public:
   Sequential() = default;
+  // `example_shape`: one input's shape without the batch axis, e.g. {3, 240, 240}.
+  explicit Sequential(Shape example_shape) : example_shape_(std::move(example_shape)) {
+    for (int64_t e : example_shape_) {
+      check_arg(e > 0, "Sequential", "input shape ", shape_str(example_shape_),
+                " must have positive extents");
+    }
+  }
 
   // Takes a layer by value (net.add(nn::ReLU())) or shares an existing one.
   template <class Layer, class = std::enable_if_t<std::is_base_of_v<Module, std::decay_t<Layer>>>>
@@ -26,7 +35,7 @@ class Sequential : public Module {
   }
   Sequential& add(std::shared_ptr<Module> layer) {
     check_arg(layer != nullptr, "Sequential::add", "null layer");
-    layer->train(training_);
+    register_module(std::to_string(layers_.size()), layer);
     layers_.push_back(std::move(layer));
     return *this;
   }
@@ -34,9 +43,8 @@ class Sequential : public Module {
   // Removes and returns the last layer (e.g. a final Sigmoid, to get logits).
   std::shared_ptr<Module> pop_back() {
     check_arg(!layers_.empty(), "Sequential::pop_back", "no layers");
-    std::shared_ptr<Module> last = layers_.back();
     layers_.pop_back();
-    return last;
+    return unregister_last_module();
   }
 
   size_t size() const { return layers_.size(); }
@@ -45,11 +53,18 @@ class Sequential : public Module {
               " layers)");
     return *layers_[i];
   }
+  std::shared_ptr<Module> layer(size_t i) const {
+    (*this)[i];  // range check
+    return layers_[i];
+  }
   // The layer at i as its concrete type, or nullptr if it is another type.
   template <class Layer>
   Layer* layer_as(size_t i) const {
     return dynamic_cast<Layer*>(&(*this)[i]);
   }
+
+  // The shape of one example given at construction (empty if none was).
+  const Shape& example_shape() const { return example_shape_; }
 
   // Each layer after the first owns its input (nobody else sees it), so layers that can work
   // in place do. A ReLU followed by a MaxPool2d runs after it instead: for finite inputs
@@ -72,49 +87,19 @@ class Sequential : public Module {
   }
   std::string type_name() const override { return "Sequential"; }
 
-  std::vector<NamedTensor> named_parameters() const override {
-    return prefixed([](const Module& m) { return m.named_parameters(); });
-  }
-  std::vector<NamedTensor> named_buffers() const override {
-    return prefixed([](const Module& m) { return m.named_buffers(); });
-  }
-
-  void train(bool on = true) override {
-    training_ = on;
-    for (const auto& layer : layers_) layer->train(on);
-  }
-
-  // A Keras-like table of layers, output shapes and parameter counts. Output shapes need an
-  // input shape (batch axis included, e.g. {1, 3, 240, 240}); without one they show as "?".
-  void summary(std::ostream& out = std::cout, const Shape& input_shape = {}) const {
-    const int kName = 28, kShape = 26;
-    const std::string rule(kName + kShape + 12, '_'), double_rule(kName + kShape + 12, '=');
-    out << "Model: \"sequential\"\n"
-        << rule << "\n"
-        << std::left << std::setw(kName) << "Layer (type)" << std::setw(kShape) << "Output Shape"
-        << "Param #\n"
-        << double_rule << "\n";
-    Shape shape = input_shape;
-    for (size_t i = 0; i < layers_.size(); ++i) {
-      const Module& layer = *layers_[i];
-      std::string shape_text = "?";
-      if (!shape.empty()) {
-        shape = layer.output_shape(shape);
-        shape_text = "(None";
-        for (size_t d = 1; d < shape.size(); ++d) shape_text += ", " + std::to_string(shape[d]);
-        shape_text += ")";
-      }
-      out << std::setw(kName) << (std::to_string(i) + " (" + layer.type_name() + ")")
-          << std::setw(kShape) << shape_text
-          << with_commas(layer.parameter_count() + layer.buffer_count()) << "\n";
-      out << (i + 1 < layers_.size() ? rule : double_rule) << "\n";
+  // summary() with the batch axis shown as None; without an input shape, the one given at
+  // construction (batch 1) is used.
+  void summary(std::ostream& out = std::cout, const Shape& input = {}) const {
+    Shape shape = input;
+    if (shape.empty() && !example_shape_.empty()) {
+      shape = {1};
+      shape.insert(shape.end(), example_shape_.begin(), example_shape_.end());
     }
-    const int64_t trainable = parameter_count(), frozen = buffer_count();
-    out << "Total params: " << with_commas(trainable + frozen) << "\n"
-        << "Trainable params: " << with_commas(trainable) << "\n"
-        << "Non-trainable params: " << with_commas(frozen) << "\n"
-        << rule << "\n";
+    Module::summary(out, shape);
   }
+
+ protected:
+  bool children_form_a_chain() const override { return true; }
 
  private:
   Tensor forward_from(size_t first, Tensor h) const {
@@ -134,26 +119,8 @@ class Sequential : public Module {
            typeid(*layers_[i + 1]) == typeid(MaxPool2d);
   }
 
-  template <class Get>
-  std::vector<NamedTensor> prefixed(Get get) const {
-    std::vector<NamedTensor> all;
-    for (size_t i = 0; i < layers_.size(); ++i) {
-      for (NamedTensor& t : get(*layers_[i])) {
-        all.push_back({std::to_string(i) + "." + t.name, t.tensor});
-      }
-    }
-    return all;
-  }
-  static std::string with_commas(int64_t n) {
-    std::string digits = std::to_string(n), out;
-    for (size_t i = 0; i < digits.size(); ++i) {
-      if (i && (digits.size() - i) % 3 == 0) out += ',';
-      out += digits[i];
-    }
-    return out;
-  }
-
   std::vector<std::shared_ptr<Module>> layers_;
+  Shape example_shape_;
 };
 
 }  // namespace glia::nn

@@ -16,7 +16,13 @@ namespace glia {
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int64_t stride = 1,
               int64_t padding = 0);
 
-// Throws std::invalid_argument naming the shapes when they do not fit together.
+// The output shape {N, O, OH, OW}; throws std::invalid_argument naming the shapes when they do
+// not fit together. The op and nn::Conv2d both use it.
+// `op` names the caller in errors.
+Shape conv2d_output_shape(const Shape& x, const Shape& weight, int64_t stride, int64_t padding,
+                          const char* op = "conv2d");
+
+// The same checks on tensors, and the bias; throws std::invalid_argument.
 void conv2d_check_args(const Tensor& x, const Tensor& weight, const Tensor& bias, int64_t stride,
                        int64_t padding);
 

@@ -1,6 +1,9 @@
-// Elementwise arithmetic: a + b, a - b, a * b on tensors of one shape, and with a scalar.
+// Elementwise arithmetic: a + b, a - b, a * b, and with a scalar.
 //
-// Shapes: a, b, result all the same shape (no broadcasting; a mismatch throws).
+// Shapes: as PyTorch broadcasts. Equal shapes take a direct path; otherwise the shapes line up
+// at their last axis and an extent of 1 (or a missing leading axis) stretches, e.g.
+// {N, C, H, W} * {1, C, 1, 1} (per channel) or {N, K} + {K} (per column); the result has the
+// broadcast shape, and the gradient of a stretched operand is summed back to its own shape.
 // Large tensors are split across threads: these ops are memory-bound, and the seed network's
 // activations are tens of megabytes.
 #pragma once
@@ -39,19 +42,41 @@ Tensor map_array(const Tensor& a, F f) {
   return out;
 }
 
-inline void check_same_shape(const char* op, const Tensor& a, const Tensor& b) {
-  check_arg(a.defined() && b.defined(), op, "undefined operand");
-  check_arg(a.shape() == b.shape(), op, "shapes differ: ", shape_str(a.shape()), " and ",
-            shape_str(b.shape()));
+enum class BinaryOp { add, sub, mul };
+
+// a op b over the broadcast shape (src/ops/broadcast.cpp); `name` is used in errors.
+Tensor broadcast_binary(const Tensor& a, const Tensor& b, BinaryOp op, const char* name);
+// g summed over the axes on which `shape` was stretched to g's shape: a broadcast's gradient.
+Tensor sum_to_shape(const Tensor& g, const Shape& shape);
+// x stretched to `shape` (a copy), where x broadcasts to it.
+Tensor expand_to(const Tensor& x, const Shape& shape);
+
+// a op b: elementwise when the shapes are equal, broadcast otherwise.
+template <class F>
+Tensor binary(const Tensor& a, const Tensor& b, BinaryOp op, const char* name, F f) {
+  check_arg(a.defined() && b.defined(), name, "undefined operand");
+  if (a.shape() == b.shape()) return zip_arrays(a, b, f);
+  return broadcast_binary(a, b, op, name);
+}
+
+inline Tensor negated(const Tensor& g) {
+  return map_array(g, [](const auto& x) { return -x; });
 }
 
 }  // namespace detail
 
+// The broadcast shape of a and b; throws std::invalid_argument naming `op` if there is none.
+Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
+
 inline Tensor operator+(const Tensor& a, const Tensor& b) {
-  detail::check_same_shape("add", a, b);
-  Tensor out = detail::zip_arrays(a, b, [](const auto& x, const auto& y) { return x + y; });
+  Tensor out = detail::binary(a, b, detail::BinaryOp::add, "add",
+                              [](const auto& x, const auto& y) { return x + y; });
   if (needs_graph({&a, &b})) {
-    record("add", out, {a, b}, [](const Tensor& g) { return std::vector<Tensor>{g, g}; });
+    const bool need_a = a.requires_grad(), need_b = b.requires_grad();
+    record("add", out, {a, b}, [need_a, need_b, sa = a.shape(), sb = b.shape()](const Tensor& g) {
+      return std::vector<Tensor>{need_a ? detail::sum_to_shape(g, sa) : Tensor(),
+                                 need_b ? detail::sum_to_shape(g, sb) : Tensor()};
+    });
   }
   return out;
 }
@@ -59,36 +84,39 @@ inline Tensor operator+(const Tensor& a, const Tensor& b) {
 inline Tensor operator-(const Tensor& a) {
   Tensor out = detail::map_array(a, [](const auto& x) { return -x; });
   if (needs_graph({&a})) {
-    record("neg", out, {a}, [](const Tensor& g) {
-      return std::vector<Tensor>{detail::map_array(g, [](const auto& x) { return -x; })};
-    });
+    record("neg", out, {a},
+           [](const Tensor& g) { return std::vector<Tensor>{detail::negated(g)}; });
   }
   return out;
 }
 
 inline Tensor operator-(const Tensor& a, const Tensor& b) {
-  detail::check_same_shape("sub", a, b);
-  Tensor out = detail::zip_arrays(a, b, [](const auto& x, const auto& y) { return x - y; });
+  Tensor out = detail::binary(a, b, detail::BinaryOp::sub, "sub",
+                              [](const auto& x, const auto& y) { return x - y; });
   if (needs_graph({&a, &b})) {
-    const bool need_b = b.requires_grad();
-    record("sub", out, {a, b}, [need_b](const Tensor& g) {
-      Tensor gb = need_b ? detail::map_array(g, [](const auto& x) { return -x; }) : Tensor();
-      return std::vector<Tensor>{g, gb};
+    const bool need_a = a.requires_grad(), need_b = b.requires_grad();
+    record("sub", out, {a, b}, [need_a, need_b, sa = a.shape(), sb = b.shape()](const Tensor& g) {
+      return std::vector<Tensor>{need_a ? detail::sum_to_shape(g, sa) : Tensor(),
+                                 need_b ? detail::negated(detail::sum_to_shape(g, sb)) : Tensor()};
     });
   }
   return out;
 }
 
 inline Tensor operator*(const Tensor& a, const Tensor& b) {
-  detail::check_same_shape("mul", a, b);
-  Tensor out = detail::zip_arrays(a, b, [](const auto& x, const auto& y) { return x * y; });
+  auto times = [](const auto& x, const auto& y) { return x * y; };
+  Tensor out = detail::binary(a, b, detail::BinaryOp::mul, "mul", times);
   if (needs_graph({&a, &b})) {
     const bool need_a = a.requires_grad(), need_b = b.requires_grad();
-    record("mul", out, {a, b}, [need_a, need_b, a = a.detach(), b = b.detach()](const Tensor& g) {
-      auto times = [](const auto& x, const auto& y) { return x * y; };
-      return std::vector<Tensor>{need_a ? detail::zip_arrays(g, b, times) : Tensor(),
-                                 need_b ? detail::zip_arrays(g, a, times) : Tensor()};
-    });
+    record("mul", out, {a, b},
+           [need_a, need_b, times, a = a.detach(), b = b.detach()](const Tensor& g) {
+             auto grad_of = [&](const Tensor& other, const Shape& shape) {
+               return detail::sum_to_shape(
+                   detail::binary(g, other, detail::BinaryOp::mul, "mul", times), shape);
+             };
+             return std::vector<Tensor>{need_a ? grad_of(b, a.shape()) : Tensor(),
+                                        need_b ? grad_of(a, b.shape()) : Tensor()};
+           });
   }
   return out;
 }

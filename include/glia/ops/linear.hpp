@@ -8,11 +8,17 @@
 
 namespace glia {
 
+// {N, out} (the op and nn::Dense both use it); throws std::invalid_argument.
+inline Shape linear_output_shape(const Shape& x, const Shape& weight, const char* op = "linear") {
+  check_arg(x.size() == 2 && weight.size() == 2 && x[1] == weight[1], op,
+            "expects x {N, in} and weight {out, in}, got x ", shape_str(x), " and weight ",
+            shape_str(weight));
+  return {x[0], weight[0]};
+}
+
 inline Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor()) {
   check_arg(x.defined() && weight.defined(), "linear", "undefined input or weight");
-  check_arg(x.dim() == 2 && weight.dim() == 2 && x.size(1) == weight.size(1), "linear",
-            "expects x {N, in} and weight {out, in}, got x ", shape_str(x.shape()), " and weight ",
-            shape_str(weight.shape()));
+  linear_output_shape(x.shape(), weight.shape());
   const int64_t n = x.size(0), in = x.size(1), out_features = weight.size(0);
   check_arg(!bias.defined() || bias.shape() == Shape{out_features}, "linear", "bias ",
             bias.defined() ? shape_str(bias.shape()) : "", " does not match weight ",

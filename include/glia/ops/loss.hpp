@@ -1,16 +1,27 @@
-// Binary cross-entropy on logits, averaged over all elements.
+// Losses on logits, averaged over the batch.
 //
-// Shapes: logits and targets the same shape (e.g. {N, 1}), targets in [0, 1] -> {1}.
-// loss_i = max(z, 0) - z * t + log(1 + e^-|z|): exact and finite for any logit, unlike
-// log(sigmoid(z)), which underflows to log(0) for z below about -88.
+// binary_cross_entropy_with_logits: logits and targets the same shape (e.g. {N, 1}), targets in
+//   [0, 1] -> {1}, the mean over all elements of
+//   loss(z, t) = max(z, 0) - z * t + log(1 + e^-|z|): exact and finite for any logit, unlike
+//   log(sigmoid(z)), which underflows to log(0) for z below about -88.
+// cross_entropy: logits {N, K}, targets {N} holding class indices 0..K-1 as floats -> {1},
+//   the mean over the batch of -sum_k q_k log softmax(z)_k with q = (1 - s) one_hot(t) + s / K
+//   (s = label_smoothing), as torch.nn.functional.cross_entropy.
 #pragma once
 
 #include <algorithm>
 #include <cmath>
 
 #include "glia/autograd/node.hpp"
+#include "glia/ops/activation.hpp"
 
 namespace glia {
+
+// The loss of one logit z with target t: the one BCE formula of glia (the op and the metrics).
+template <class Real>
+Real binary_cross_entropy_with_logit(Real z, Real t) {
+  return std::max(z, Real(0)) - z * t + std::log1p(std::exp(-std::fabs(z)));
+}
 
 inline Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targets) {
   check_arg(logits.defined() && targets.defined(), "binary_cross_entropy_with_logits",
@@ -23,9 +34,7 @@ inline Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tenso
   const float* z = logits.data();
   const float* t = targets.data();
   double total = 0.0;
-  for (int64_t i = 0; i < n; ++i) {
-    total += std::max(z[i], 0.0f) - z[i] * t[i] + std::log1p(std::exp(-std::fabs(z[i])));
-  }
+  for (int64_t i = 0; i < n; ++i) total += binary_cross_entropy_with_logit(z[i], t[i]);
   Tensor loss = Tensor::full({1}, static_cast<float>(total / static_cast<double>(n)));
 
   if (needs_graph({&logits, &targets})) {
@@ -36,11 +45,8 @@ inline Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tenso
              Tensor gz, gt;
              if (need_z) {  // d/dz = sigmoid(z) - t
                gz = Tensor::empty(z.shape());
-               for (int64_t i = 0; i < n; ++i) {
-                 const float zi = z.data()[i], e = std::exp(-std::fabs(zi));
-                 const float s = zi >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
-                 gz.data()[i] = scale * (s - t.data()[i]);
-               }
+               for (int64_t i = 0; i < n; ++i)
+                 gz.data()[i] = scale * (sigmoid(z.data()[i]) - t.data()[i]);
              }
              if (need_t) {  // d/dt = -z
                gt = Tensor::empty(t.shape());
@@ -51,5 +57,8 @@ inline Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tenso
   }
   return loss;
 }
+
+// Defined in src/ops/cross_entropy.cpp.
+Tensor cross_entropy(const Tensor& logits, const Tensor& targets, float label_smoothing = 0.0f);
 
 }  // namespace glia

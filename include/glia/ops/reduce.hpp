@@ -1,10 +1,15 @@
-// Reductions to a one-element tensor: sum and mean of all elements.
+// Reductions: sum and mean of all elements, or along axes.
 //
-// Shapes: x any shape -> result {1}. Accumulated in double so that the sum of millions of
-// activations does not lose the small terms.
+// Shapes: sum(x), mean(x): any -> {1}. Accumulated in double so that the sum of millions of
+//   activations does not lose the small terms.
+// sum(x, dim, keepdim), mean(x, dim, keepdim): x {d0, ..., dk, ...} reduced along axis k
+//   (negative counts from the end) -> the shape without axis k, or with extent 1 there when
+//   keepdim; as torch.sum(x, dim, keepdim). The list forms reduce several axes at once
+//   (mean(x, {2, 3}, true) of {N, C, H, W} is {N, C, 1, 1}).
 #pragma once
 
 #include <algorithm>
+#include <vector>
 
 #include "glia/autograd/node.hpp"
 #include "glia/tensor/eigen.hpp"
@@ -50,5 +55,11 @@ inline Tensor mean(const Tensor& x) {
   }
   return out;
 }
+
+// Along one axis or several (src/ops/reduce.cpp).
+Tensor sum(const Tensor& x, int64_t dim, bool keepdim = false);
+Tensor mean(const Tensor& x, int64_t dim, bool keepdim = false);
+Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
+Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
 
 }  // namespace glia

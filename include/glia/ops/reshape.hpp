@@ -21,11 +21,15 @@ inline Tensor reshape(const Tensor& x, const Shape& shape) {
   return out;
 }
 
+// {N, d1, d2, ...} -> {N, d1 * d2 * ...} (the op and nn::Flatten both use it).
+inline Shape flatten_output_shape(const Shape& x, const char* op = "flatten") {
+  check_arg(!x.empty(), op, "needs a batch axis, got ", shape_str(x));
+  return {x[0], shape_numel(Shape(x.begin() + 1, x.end()))};
+}
+
 inline Tensor flatten(const Tensor& x) {
-  check_arg(x.defined() && x.dim() >= 1, "flatten", "needs a batch axis, got ",
-            x.defined() ? shape_str(x.shape()) : "undefined");
-  const int64_t batch = x.size(0);
-  return reshape(x, {batch, batch ? x.numel() / batch : 0});
+  check_arg(x.defined(), "flatten", "undefined input");
+  return reshape(x, flatten_output_shape(x.shape()));
 }
 
 }  // namespace glia

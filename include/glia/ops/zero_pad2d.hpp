@@ -32,15 +32,21 @@ inline void copy_planes_shifted(const Tensor& from, Tensor& to, int64_t rows, in
 
 }  // namespace detail
 
-inline Tensor zero_pad2d(const Tensor& x, int64_t top, int64_t bottom, int64_t left,
-                         int64_t right) {
-  check_arg(x.defined() && x.dim() == 4, "zero_pad2d", "expects x {N, C, H, W}, got ",
-            x.defined() ? shape_str(x.shape()) : "undefined");
-  check_arg(top >= 0 && bottom >= 0 && left >= 0 && right >= 0, "zero_pad2d",
+// The output shape (the op and nn::ZeroPad2d both use it); throws std::invalid_argument.
+inline Shape zero_pad2d_output_shape(const Shape& x, int64_t top, int64_t bottom, int64_t left,
+                                     int64_t right, const char* op = "zero_pad2d") {
+  check_arg(x.size() == 4, op, "expects x {N, C, H, W}, got ", shape_str(x));
+  check_arg(top >= 0 && bottom >= 0 && left >= 0 && right >= 0, op,
             "padding must be non-negative, got top ", top, " bottom ", bottom, " left ", left,
             " right ", right);
+  return {x[0], x[1], top + x[2] + bottom, left + x[3] + right};
+}
+
+inline Tensor zero_pad2d(const Tensor& x, int64_t top, int64_t bottom, int64_t left,
+                         int64_t right) {
+  check_arg(x.defined(), "zero_pad2d", "undefined input");
+  Tensor out = Tensor::zeros(zero_pad2d_output_shape(x.shape(), top, bottom, left, right));
   const int64_t h = x.size(2), w = x.size(3);
-  Tensor out = Tensor::zeros({x.size(0), x.size(1), top + h + bottom, left + w + right});
   detail::copy_planes_shifted(x, out, h, w, 0, 0, top, left);
   if (needs_graph({&x})) {
     record("zero_pad2d", out, {x}, [shape = x.shape(), top, left](const Tensor& g) {

@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "glia/tensor/tensor.hpp"
+#include "glia/tensor/named_tensor.hpp"
 
 namespace glia::optim {
 
@@ -24,9 +24,24 @@ class Optimizer {
   // Applies one update; parameters without a gradient are left as they are.
   virtual void step() = 0;
 
+  // The learning rate of the next step (schedules set it between steps).
+  virtual float lr() const = 0;
+  virtual void set_lr(float lr) = 0;
+
+  // What the next steps depend on besides the parameters (moments, the step count), as named
+  // tensors that share storage with the optimiser: saved next to the weights, it lets a run
+  // resume exactly. load_state() checks every name and shape before it writes anything.
+  virtual std::vector<NamedTensor> state() const { return {}; }
+  void load_state(const std::vector<NamedTensor>& saved) {
+    copy_named_tensors(saved, state(), "Optimizer::load_state");
+  }
+
   const std::vector<Tensor>& params() const { return params_; }
 
  protected:
+  static void check_lr(float lr, const char* op) {
+    check_arg(lr >= 0.0f && lr == lr, op, "learning rate must be non-negative, got ", lr);
+  }
   std::vector<Tensor> params_;
 };
 

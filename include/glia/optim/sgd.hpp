@@ -1,6 +1,9 @@
 // Stochastic gradient descent with momentum, in PyTorch's form:
-//   buf = momentum * buf + g  (buf = g on the first step),  p -= lr * buf
+//   buf = momentum * buf + g  (buf starts at zero, so it is g after the first step),
+//   p -= lr * buf
 #pragma once
+
+#include <string>
 
 #include "glia/optim/optimizer.hpp"
 #include "glia/tensor/eigen.hpp"
@@ -16,10 +19,11 @@ struct SGDOptions {
 class SGD : public Optimizer {
  public:
   explicit SGD(std::vector<Tensor> params, SGDOptions options = {})
-      : Optimizer(std::move(params)), options_(options), buffers_(params_.size()) {
-    check_arg(options.lr >= 0.0f, "SGD", "learning rate must be non-negative, got ", options.lr);
+      : Optimizer(std::move(params)), options_(options) {
+    check_lr(options.lr, "SGD");
     check_arg(options.momentum >= 0.0f, "SGD", "momentum must be non-negative, got ",
               options.momentum);
+    for (const Tensor& p : params_) buffers_.push_back(Tensor::zeros(p.shape()));
   }
 
   void step() override {
@@ -30,16 +34,25 @@ class SGD : public Optimizer {
       Eigen::ArrayXf g = as_array(grad);
       if (options_.weight_decay != 0.0f) g += options_.weight_decay * p;
       if (options_.momentum != 0.0f) {
-        if (!buffers_[i].defined()) {
-          buffers_[i] = Tensor::empty(params_[i].shape());
-          as_array(buffers_[i]) = g;
-        } else {
-          as_array(buffers_[i]) = options_.momentum * as_array(buffers_[i]) + g;
-        }
-        g = as_array(buffers_[i]);
+        auto buf = as_array(buffers_[i]);
+        buf = options_.momentum * buf + g;
+        g = buf;
       }
       p -= options_.lr * g;
     }
+  }
+
+  float lr() const override { return options_.lr; }
+  void set_lr(float lr) override {
+    check_lr(lr, "SGD");
+    options_.lr = lr;
+  }
+  // "momentum.<i>" per parameter.
+  std::vector<NamedTensor> state() const override {
+    std::vector<NamedTensor> s;
+    for (size_t i = 0; i < buffers_.size(); ++i)
+      s.push_back({"momentum." + std::to_string(i), buffers_[i]});
+    return s;
   }
 
  private:

@@ -3,8 +3,11 @@
 // standard library: training runs are reproducible across compilers, not only across runs.
 #pragma once
 
+#include <array>
 #include <cmath>
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 namespace glia {
 
@@ -49,6 +52,19 @@ class Rng {
     return static_cast<float>(std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2));
   }
   float normal(float mean, float stddev) { return mean + stddev * normal(); }
+
+  // Fisher-Yates: the one shuffle of glia (data loaders and splits use it), so a seed gives
+  // the same permutation everywhere.
+  template <class T>
+  void shuffle(std::vector<T>& v) {
+    for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[below(i)]);
+  }
+
+  // The generator's whole state, to save and restore it (resuming a run exactly).
+  std::array<uint64_t, 4> state() const { return {state_[0], state_[1], state_[2], state_[3]}; }
+  void set_state(const std::array<uint64_t, 4>& s) {
+    for (size_t i = 0; i < 4; ++i) state_[i] = s[i];
+  }
 
  private:
   static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "glia/support/check.hpp"
+
 namespace glia {
 
 using Shape = std::vector<int64_t>;
@@ -23,6 +25,30 @@ inline std::string shape_str(const Shape& shape) {
     s += std::to_string(shape[i]);
   }
   return s + "}";
+}
+
+// An axis given PyTorch-style, negative counting from the end (-1 is the last), as an index in
+// [0, rank); throws std::invalid_argument naming `op` when it is out of range.
+inline int64_t normalize_dim(int64_t dim, int64_t rank, const char* op) {
+  check_arg(dim >= -rank && dim < rank, op, "dim ", dim, " is out of range for a tensor of rank ",
+            rank);
+  return dim < 0 ? dim + rank : dim;
+}
+
+// A shape seen as {outer, extent of `dim`, inner}: the product of the axes before `dim`, the
+// axis itself, and the product of those after it (the layout every single-axis op loops over).
+struct AxisSplit {
+  int64_t outer = 1, extent = 1, inner = 1;
+};
+inline AxisSplit split_at(const Shape& shape, int64_t dim) {
+  AxisSplit s;
+  for (int64_t i = 0; i < static_cast<int64_t>(shape.size()); ++i) {
+    const int64_t e = shape[static_cast<size_t>(i)];
+    if (i < dim) s.outer *= e;
+    if (i == dim) s.extent = e;
+    if (i > dim) s.inner *= e;
+  }
+  return s;
 }
 
 }  // namespace glia

@@ -1,0 +1,61 @@
+// Residual: y = body(x) + shortcut(x), or body(x) + x without a shortcut (identity).
+//
+// body and shortcut are any modules: a Sequential of Conv2d / BatchNorm2d / ReLU, a strided
+// 1x1 Conv2d, ... A ResNet basic block that halves the resolution:
+//
+//   nn::Sequential body;
+//   body.add(nn::Conv2d(64, 128, 3, 2, 1, false)).add(nn::BatchNorm2d(128)).add(nn::ReLU());
+//   body.add(nn::Conv2d(128, 128, 3, 1, 1, false)).add(nn::BatchNorm2d(128));
+//   net.add(nn::Residual(std::move(body), nn::Conv2d(64, 128, 1, 2, 0, false)));
+//   net.add(nn::ReLU());
+//
+// Children are named "body" and "shortcut" ("3.body.0.weight").
+#pragma once
+
+#include <memory>
+#include <type_traits>
+
+#include "glia/nn/module.hpp"
+#include "glia/ops/elementwise.hpp"
+
+namespace glia::nn {
+
+class Residual : public Module {
+ public:
+  explicit Residual(std::shared_ptr<Module> body, std::shared_ptr<Module> shortcut = nullptr) {
+    check_arg(body != nullptr, "Residual", "needs a body");
+    body_ = register_module("body", std::move(body));
+    if (shortcut) shortcut_ = register_module("shortcut", std::move(shortcut));
+  }
+  // Takes the modules by value: nn::Residual(std::move(body), nn::Conv2d(...)).
+  template <class Body, class = std::enable_if_t<std::is_base_of_v<Module, std::decay_t<Body>>>>
+  explicit Residual(Body&& body)
+      : Residual(std::make_shared<std::decay_t<Body>>(std::forward<Body>(body))) {}
+  template <class Body, class Shortcut,
+            class = std::enable_if_t<std::is_base_of_v<Module, std::decay_t<Body>> &&
+                                     std::is_base_of_v<Module, std::decay_t<Shortcut>>>>
+  Residual(Body&& body, Shortcut&& shortcut)
+      : Residual(std::make_shared<std::decay_t<Body>>(std::forward<Body>(body)),
+                 std::make_shared<std::decay_t<Shortcut>>(std::forward<Shortcut>(shortcut))) {}
+
+  Tensor forward(const Tensor& x) override {
+    Tensor y = body_->forward(x);
+    return y + (shortcut_ ? shortcut_->forward(x) : x);
+  }
+  Shape output_shape(const Shape& in) const override {
+    const Shape body = body_->output_shape(in);
+    const Shape side = shortcut_ ? shortcut_->output_shape(in) : in;
+    check_arg(body == side, "Residual", "body gives ", shape_str(body), " but the shortcut gives ",
+              shape_str(side), " for input ", shape_str(in));
+    return body;
+  }
+  std::string type_name() const override { return "Residual"; }
+
+  Module& body() const { return *body_; }
+  Module* shortcut() const { return shortcut_.get(); }  // null for the identity
+
+ private:
+  std::shared_ptr<Module> body_, shortcut_;
+};
+
+}  // namespace glia::nn

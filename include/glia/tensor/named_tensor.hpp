@@ -1,0 +1,22 @@
+// NamedTensor: a tensor with a name, as modules, optimisers and checkpoints list their state.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "glia/tensor/tensor.hpp"
+
+namespace glia {
+
+struct NamedTensor {
+  std::string name;
+  Tensor tensor;
+};
+
+// Copies `from` into `to` (the same names, in any order, and the same shapes), writing nothing
+// unless everything matches; otherwise throws std::invalid_argument naming `what` and the
+// first problem.
+void copy_named_tensors(const std::vector<NamedTensor>& from, const std::vector<NamedTensor>& to,
+                        const char* what);
+
+}  // namespace glia

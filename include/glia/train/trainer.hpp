@@ -1,0 +1,165 @@
+// Trainer: the training loop, as Keras' model.fit, for a model that ends in logits.
+//
+//   train::Trainer trainer(net, optimizer, train::Task::binary);
+//   trainer.set_scheduler(&schedule);                             // optional, stepped per epoch
+//   trainer.add_callback(std::make_shared<train::ModelCheckpoint>("best.glia"));
+//   train::History history = trainer.fit(train_loader, &val_loader, 24);
+//
+// An epoch: model.train(); for each batch: zero_grad, forward, loss, backward, (clip), step.
+// Then, with a validation loader, model.eval() and one pass without a graph; the metrics go in
+// the epoch's log, callbacks see it, and the schedule steps. Task::binary expects logits
+// {B, 1} and targets {B, 1} in {0, 1} (binary cross-entropy); Task::multiclass logits {B, K}
+// and class-index targets {B} or {B, 1} (cross-entropy). Both take label smoothing.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "glia/data/data_loader.hpp"
+#include "glia/metrics/binary.hpp"
+#include "glia/metrics/multiclass.hpp"
+#include "glia/nn/module.hpp"
+#include "glia/optim/lr_scheduler.hpp"
+#include "glia/optim/optimizer.hpp"
+
+namespace glia::train {
+
+enum class Task { binary, multiclass };
+
+struct EpochLog {
+  int64_t epoch = 0;       // 1 is the first (as Keras prints it)
+  double loss = 0;         // mean training loss over the epoch's examples
+  double accuracy = 0;     // training accuracy over the epoch
+  double lr = 0;           // the learning rate the epoch trained with
+  double seconds = 0;      // wall time of the epoch, validation included
+  bool validated = false;  // the rest is set when there was a validation loader
+  double val_loss = 0, val_accuracy = 0;
+  metrics::BinaryMetrics val_binary;          // Task::binary
+  metrics::MulticlassMetrics val_multiclass;  // Task::multiclass
+};
+using History = std::vector<EpochLog>;
+
+// Where the loop is, for progress displays.
+struct Progress {
+  int64_t epoch = 0, epochs = 0;  // epoch counts from 1
+  size_t batch = 0, batches = 0;  // batches done in this epoch
+  size_t examples = 0, total_examples = 0;
+  double loss = 0, accuracy = 0;  // running means over the epoch so far
+  double seconds = 0;             // since the epoch began
+};
+
+// The outputs of a pass over a loader without a graph, in loader order.
+struct Predictions {
+  Tensor logits;  // {N, 1} or {N, K}
+  std::vector<int> labels;
+  std::vector<size_t> indices;  // dataset index of each row
+};
+
+class Trainer;
+
+class Callback {
+ public:
+  virtual ~Callback() = default;
+  virtual void on_epoch_begin(Trainer& /*trainer*/, int64_t /*epoch*/) {}
+  virtual void on_batch_end(Trainer& /*trainer*/, const Progress& /*progress*/) {}
+  virtual void on_epoch_end(Trainer& /*trainer*/, const EpochLog& /*log*/) {}
+};
+
+// Saves the model to `path` whenever the monitored figure improves on its best so far
+// (Keras' ModelCheckpoint with save_best_only): "val_accuracy" (higher is better, the
+// default) or "val_loss" (lower is better).
+class ModelCheckpoint : public Callback {
+ public:
+  explicit ModelCheckpoint(std::string path, std::string monitor = "val_accuracy");
+  void on_epoch_end(Trainer& trainer, const EpochLog& log) override;
+  int64_t best_epoch() const { return best_epoch_; }
+  double best() const { return best_; }
+  // Restores the best so far (resuming a run).
+  void set_best(int64_t epoch, double value) {
+    best_epoch_ = epoch;
+    best_ = value;
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_, monitor_;
+  bool higher_is_better_;
+  int64_t best_epoch_ = 0;
+  double best_ = 0;
+};
+
+// Calls a function with each epoch's log (and optionally each batch's progress).
+class LambdaCallback : public Callback {
+ public:
+  explicit LambdaCallback(std::function<void(const EpochLog&)> on_epoch,
+                          std::function<void(const Progress&)> on_batch = nullptr)
+      : on_epoch_(std::move(on_epoch)), on_batch_(std::move(on_batch)) {}
+  void on_epoch_end(Trainer&, const EpochLog& log) override {
+    if (on_epoch_) on_epoch_(log);
+  }
+  void on_batch_end(Trainer&, const Progress& p) override {
+    if (on_batch_) on_batch_(p);
+  }
+
+ private:
+  std::function<void(const EpochLog&)> on_epoch_;
+  std::function<void(const Progress&)> on_batch_;
+};
+
+class Trainer {
+ public:
+  using LossFn = std::function<Tensor(const Tensor& logits, const Tensor& targets)>;
+
+  Trainer(nn::Module& model, optim::Optimizer& optimizer, Task task = Task::binary);
+
+  // Options, each optional.
+  void set_scheduler(optim::LrScheduler* scheduler) { scheduler_ = scheduler; }
+  void set_label_smoothing(float s);
+  void set_clip_grad_norm(double max_norm);                       // 0 turns it off
+  void set_loss(LossFn loss) { custom_loss_ = std::move(loss); }  // replaces the task's loss
+  void add_callback(std::shared_ptr<Callback> callback);
+
+  // Trains for epochs [first_epoch, epochs) (0-based; first_epoch > 0 resumes a run whose
+  // earlier epochs are in `history`). Returns the whole history.
+  History fit(data::DataLoader& train, data::DataLoader* validation, int64_t epochs,
+              int64_t first_epoch = 0);
+
+  // predict(model(), loader).
+  Predictions predict(data::DataLoader& loader);
+
+  // Asks fit() to stop after the current epoch (a callback may call it: early stopping).
+  void stop() { stop_requested_ = true; }
+
+  nn::Module& model() { return *model_; }
+  optim::Optimizer& optimizer() { return *optimizer_; }
+  Task task() const { return task_; }
+  const History& history() const { return history_; }
+
+ private:
+  Tensor loss(const Tensor& logits, const Tensor& targets) const;
+  // Correct predictions in a batch.
+  int64_t correct(const Tensor& logits, const Tensor& targets) const;
+  void validate(data::DataLoader& loader, EpochLog& log);
+
+  nn::Module* model_;
+  optim::Optimizer* optimizer_;
+  Task task_;
+  optim::LrScheduler* scheduler_ = nullptr;
+  float label_smoothing_ = 0.0f;
+  double clip_grad_norm_ = 0.0;
+  LossFn custom_loss_;
+  std::vector<std::shared_ptr<Callback>> callbacks_;
+  History history_;
+  bool stop_requested_ = false;
+};
+
+// The model's logits for every batch of a loader's epoch 0, in eval mode without a graph (the
+// model's mode is restored after). The model must give logits {B, 1} or {B, K}.
+Predictions predict(nn::Module& model, data::DataLoader& loader);
+
+// Labels from a targets tensor: {N} or {N, 1} class indices or 0/1 values.
+std::vector<int> labels_of(const Tensor& targets);
+
+}  // namespace glia::train
