@@ -6,6 +6,8 @@
 
 #include <glia/glia.hpp>
 
+#include "seed_network.hpp"
+
 #include "peak_flops.hpp"
 
 using namespace glia;
@@ -51,7 +53,7 @@ void set_bandwidth_counter(benchmark::State& state, double bytes_per_iteration) 
 void BM_TrainStep(benchmark::State& state) {
   const int64_t batch = state.range(0);
   manual_seed(1);
-  nn::Sequential net = nn::brain_tumor_cnn();
+  nn::Sequential net = brain_tumor::seed_network();
   optim::Adam opt(net.parameters(), optim::AdamOptions{1e-3f, 0.9f, 0.999f, 1e-7f});
   Rng rng(1);
   const Tensor x = Tensor::rand({batch, 3, 240, 240}, rng), y = labels(batch);
@@ -73,7 +75,7 @@ BENCHMARK(BM_TrainStep)->Arg(32)->Unit(benchmark::kMillisecond)->UseRealTime()->
 void BM_Inference(benchmark::State& state) {
   const int64_t batch = state.range(0);
   manual_seed(1);
-  nn::Sequential net = nn::brain_tumor_cnn();
+  nn::Sequential net = brain_tumor::seed_network();
   net.eval();
   Rng rng(1);
   const Tensor x = Tensor::rand({batch, 3, 240, 240}, rng);

@@ -1,44 +1,34 @@
-// Command-line flags: --name value, --name=value, and boolean --name. Unknown flags and bad
-// values throw UsageError (exit code 2).
+// The command line: every command registers its options on a CLI11 sub-app and gets back the
+// function that runs it. Exit codes: 0 success, 1 a data or file problem, 2 a usage error.
 #pragma once
 
-#include <map>
-#include <stdexcept>
+#include <functional>
 #include <string>
-#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "errors.hpp"
 
 namespace brain_tumor {
 
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<int()> run;
 };
 
-struct FlagSpec {
-  std::string name;  // without the leading dashes
-  bool takes_value;
-};
+// The prefix of every message the program prints on stderr.
+constexpr const char* kErrorPrefix = "brain_tumor: error: ";
+constexpr const char* kWarningPrefix = "brain_tumor: warning: ";
 
-class Args {
- public:
-  // Parses argv[first, argc). `--help` and `-h` are always accepted.
-  static Args parse(int argc, char** argv, int first, const std::vector<FlagSpec>& specs,
-                    bool allow_positional);
+// Validators with plain messages: "--epochs: 'abc' is not a whole number from 1 to 100000".
+CLI::Validator whole_number(long min, long max);
+CLI::Validator real_number(double min, double max);
 
-  bool has(const std::string& name) const { return values_.count(name) > 0; }
-  std::string get(const std::string& name, const std::string& fallback = "") const;
-  // One of `choices`, else UsageError naming the flag and the choices.
-  std::string choice(const std::string& name, const std::vector<std::string>& choices,
-                     const std::string& fallback) const;
-  long integer(const std::string& name, long fallback, long min, long max) const;
-  double real(const std::string& name, double fallback, double min, double max) const;
-  const std::vector<std::string>& positional() const { return positional_; }
+// --threads N on a command; apply_threads() sets glia's thread count when it was given.
+void add_threads_option(CLI::App& command, int& threads);
+void apply_threads(int threads);
 
- private:
-  std::map<std::string, std::string> values_;
-  std::vector<std::string> positional_;
-};
-
-// Applies --threads N (if given) to glia's thread count; every command accepts it.
-void apply_threads_flag(const Args& args);
+// "1 epoch", "2 epochs".
+std::string count_of(long n, const std::string& singular, const std::string& plural = "");
 
 }  // namespace brain_tumor

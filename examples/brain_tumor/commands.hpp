@@ -1,13 +1,15 @@
-// The sub-commands of brain_tumor. Each returns the process exit code: 0 success, 1 a data or
-// file problem (message on stderr), 2 a usage error.
+// The sub-commands of brain_tumor. Each registers its options on `app` and returns the function
+// that runs it (after parsing), which returns the exit code.
 #pragma once
+
+#include "cli.hpp"
 
 namespace brain_tumor {
 
-int run_train(int argc, char** argv);
-int run_evaluate(int argc, char** argv);
-int run_predict(int argc, char** argv);
-int run_convert(int argc, char** argv);
-int run_explain(int argc, char** argv);
+Command add_train_command(CLI::App& app);
+Command add_evaluate_command(CLI::App& app);
+Command add_predict_command(CLI::App& app);
+Command add_convert_command(CLI::App& app);
+Command add_explain_command(CLI::App& app);
 
 }  // namespace brain_tumor

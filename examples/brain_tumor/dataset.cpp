@@ -89,11 +89,6 @@ struct UnionFind {
   }
 };
 
-template <class T>
-void shuffle_in_place(std::vector<T>& v, glia::Rng& rng) {
-  for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng.below(i)]);
-}
-
 }  // namespace
 
 Catalog scan_data_dir(const std::string& dir) {
@@ -165,7 +160,7 @@ PreparedSet prepare_images(const std::vector<ImageRef>& refs, bool strict,
 Split paper_split(const std::vector<int>& pool, uint64_t seed) {
   std::vector<int> order = pool;
   glia::Rng rng(seed);
-  shuffle_in_place(order, rng);
+  rng.shuffle(order);
   const size_t n = order.size();
   const size_t held_out = static_cast<size_t>(std::ceil(0.3 * static_cast<double>(n)));
   const size_t test = static_cast<size_t>(std::ceil(0.5 * static_cast<double>(held_out)));
@@ -212,7 +207,7 @@ Split grouped_split(const std::vector<Prepared>& items, const std::vector<int>& 
     for (const auto& [root, l] : group_label) {
       if (l == label) groups.push_back(root);
     }
-    shuffle_in_place(groups, rng);
+    rng.shuffle(groups);
     const size_t n = groups.size();
     const size_t n_train = static_cast<size_t>(std::lround(0.7 * static_cast<double>(n)));
     const size_t n_val = static_cast<size_t>(std::lround(0.15 * static_cast<double>(n)));

@@ -4,21 +4,15 @@
 
 #include <cstdint>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "errors.hpp"
 #include "preprocess.hpp"
 
 namespace brain_tumor {
 
 constexpr int kImageSize = 240;  // the seed network's input is 240 x 240 x 3 (BGR)
-
-// A problem with the data the user pointed at (missing folders, unreadable files in --strict
-// mode): reported as an error, exit code 1.
-struct DataError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 // One image as found on disk (or generated): where it is and what it is.
 struct ImageRef {

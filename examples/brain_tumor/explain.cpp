@@ -40,25 +40,14 @@ GradCam grad_cam(glia::nn::Sequential& net, const glia::Tensor& x) {
                   glia::shape_str(h.shape()));
   cam.logit = h.item();
   glia::sum(h).backward();
-  const glia::Tensor grad = a.grad();
 
-  const int64_t channels = a.size(1), height = a.size(2), width = a.size(3), plane = height * width;
-  cam.heat = glia::Tensor::zeros({height, width});
-  for (int64_t c = 0; c < channels; ++c) {
-    double weight = 0;
-    for (int64_t p = 0; p < plane; ++p) weight += grad.data()[c * plane + p];
-    weight /= static_cast<double>(plane);
-    for (int64_t p = 0; p < plane; ++p)
-      cam.heat.data()[p] += static_cast<float>(weight) * a.data()[c * plane + p];
-  }
-  float peak = 0;
-  for (int64_t p = 0; p < plane; ++p) {
-    cam.heat.data()[p] = std::max(cam.heat.data()[p], 0.0f);
-    peak = std::max(peak, cam.heat.data()[p]);
-  }
-  if (peak > 0) {
-    for (int64_t p = 0; p < plane; ++p) cam.heat.data()[p] /= peak;
-  }
+  // weights: d logit / dA averaged over each channel's plane; heat: relu(sum_c w_c A_c),
+  // scaled to [0, 1].
+  const glia::Tensor weights = glia::mean(a.grad(), {2, 3}, true);           // {1, C, 1, 1}
+  const glia::Tensor heat = glia::relu(glia::sum(weights * a.detach(), 1));  // {1, H, W}
+  cam.heat = glia::reshape(heat, {heat.size(1), heat.size(2)}).clone();
+  const float peak = glia::as_array(cam.heat).maxCoeff();
+  if (peak > 0) glia::as_array(cam.heat) /= peak;
   return cam;
 }
 

@@ -7,13 +7,14 @@
 
 namespace brain_tumor {
 
-std::string history_csv(const std::vector<EpochRecord>& history) {
+std::string history_csv(const glia::train::History& history) {
   std::ostringstream out;
   out << "epoch,loss,accuracy,val_loss,val_accuracy,seconds\n";
   char line[256];
-  for (const EpochRecord& r : history) {
-    std::snprintf(line, sizeof(line), "%d,%.6f,%.6f,%.6f,%.6f,%.3f\n", r.epoch, r.loss, r.accuracy,
-                  r.val_loss, r.val_accuracy, r.seconds);
+  for (const glia::train::EpochLog& r : history) {
+    std::snprintf(line, sizeof(line), "%lld,%.6f,%.6f,%.6f,%.6f,%.3f\n",
+                  static_cast<long long>(r.epoch), r.loss, r.accuracy, r.val_loss, r.val_accuracy,
+                  r.seconds);
     out << line;
   }
   return out.str();
@@ -112,110 +113,17 @@ std::string learning_curve_svg(const std::string& title, const std::string& y_la
   return svg.str();
 }
 
-std::string json_escape(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
-}
-
-void Json::comma() {
-  if (after_key_) {
-    after_key_ = false;
-    return;
-  }
-  if (!first_.empty()) {
-    if (!first_.back()) out_ += ", ";
-    first_.back() = false;
-  }
-}
-Json& Json::begin_object() {
-  comma();
-  out_ += "{";
-  first_.push_back(true);
-  return *this;
-}
-Json& Json::end_object() {
-  out_ += "}";
-  first_.pop_back();
-  return *this;
-}
-Json& Json::begin_array() {
-  comma();
-  out_ += "[";
-  first_.push_back(true);
-  return *this;
-}
-Json& Json::end_array() {
-  out_ += "]";
-  first_.pop_back();
-  return *this;
-}
-Json& Json::key(const std::string& k) {
-  comma();
-  out_ += json_escape(k) + ": ";
-  after_key_ = true;
-  return *this;
-}
-Json& Json::value(const std::string& s) {
-  comma();
-  out_ += json_escape(s);
-  return *this;
-}
-Json& Json::value(double d) {
-  comma();
-  out_ += std::isfinite(d) ? fmt(d, "%.6g") : "null";
-  return *this;
-}
-Json& Json::value(int64_t i) {
-  comma();
-  out_ += std::to_string(i);
-  return *this;
-}
-Json& Json::value(bool b) {
-  comma();
-  out_ += b ? "true" : "false";
-  return *this;
-}
-Json& Json::metrics(const Metrics& m) {
-  begin_object();
-  key("accuracy").value(m.accuracy);
-  key("f1").value(m.f1);
-  key("precision").value(m.precision);
-  key("recall").value(m.recall);
-  key("roc_auc").value(m.roc_auc);
-  key("loss").value(m.loss);
-  key("confusion").begin_array();
-  begin_array().value(m.tn).value(m.fp).end_array();
-  begin_array().value(m.fn).value(m.tp).end_array();
-  end_array();
-  key("count").value(m.count);
-  return end_object();
+Json metrics_json(const glia::metrics::BinaryMetrics& m) {
+  Json j;
+  j["accuracy"] = m.accuracy;
+  j["f1"] = m.f1;
+  j["precision"] = m.precision;
+  j["recall"] = m.recall;
+  j["roc_auc"] = m.roc_auc;
+  j["loss"] = m.log_loss;
+  j["confusion"] = Json::array({Json::array({m.tn, m.fp}), Json::array({m.fn, m.tp})});
+  j["count"] = m.count;
+  return j;
 }
 
 }  // namespace brain_tumor

@@ -3,55 +3,40 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 
 #include <glia/glia.hpp>
 
-#include "cli.hpp"
 #include "commands.hpp"
 #include "dataset.hpp"
-#include "metrics.hpp"
-#include "model.hpp"
 #include "progress.hpp"
 #include "report.hpp"
+#include "scan_dataset.hpp"
+#include "seed_network.hpp"
 #include "synthetic.hpp"
 
 namespace brain_tumor {
 namespace {
 namespace fs = std::filesystem;
 
-const char* kTrainUsage = R"(usage: brain_tumor train [options]
-
-Trains the seed network (Adam, binary cross-entropy) and keeps the weights with the best
-validation accuracy. Without --data it trains on a built-in synthetic data set.
-
-options:
-  --data DIR          DIR/yes and DIR/no (Kaggle layout); DIR/augmented data/{yes,no} is used
-                      by --augment folder
-  --split S           grouped (default): split by source scan, duplicates merged, no leakage
-                      paper: shuffle all images and split 70/15/15, as the seed did
-  --epochs N          default 24 (8 on the built-in data)
-  --batch N           default 32
-  --lr X              Adam learning rate, default 0.001
-  --seed N            shuffling, splitting, initial weights and augmentation, default 1
-  --augment A         folder (default when DIR/augmented data exists): the seed's saved copies
-                      online (default otherwise): random Keras-style transforms every epoch
-                      none: the preprocessed originals only
-  --out DIR           output folder, default runs/<split>-seed<N>-<time>
-  --force             write into --out even if it already holds files
-  --strict            stop at the first unreadable image instead of skipping it
-  --threads N         worker threads (default: all cores)
-)";
+struct TrainOptions {
+  std::string data, split = "grouped", augment, out;
+  long epochs = 0;  // 0: the default for the data (24, or 8 on the built-in set)
+  long batch = 32;
+  double lr = 1e-3;
+  long seed = 1;
+  bool force = false, strict = false;
+  int threads = 0;
+};
 
 struct Sets {
   PreparedSet prepared;
   Split split;
   std::string description;
-  bool folder_augmented = false;
 };
 
 double peak_rss_mb() {
@@ -68,40 +53,39 @@ std::string default_out(const std::string& split, long seed) {
 }
 
 // Loads the images, preprocesses them into the cache, and splits them.
-Sets load_sets(const Args& args, const std::string& split_kind, const std::string& augment,
-               uint64_t seed, bool strict) {
+Sets load_sets(const TrainOptions& o, uint64_t seed) {
   Sets sets;
   std::vector<ImageRef> refs;
   std::vector<Image> generated;
-  if (args.has("data")) {
-    Catalog catalog = scan_data_dir(args.get("data"));
-    if (augment == "folder" && catalog.augmented.empty()) {
-      throw DataError("--augment folder needs '" + args.get("data") + "/augmented data/{yes,no}'");
+  if (!o.data.empty()) {
+    Catalog catalog = scan_data_dir(o.data);
+    if (o.augment == "folder" && catalog.augmented.empty()) {
+      throw DataError("--augment folder needs '" + o.data + "/augmented data/{yes,no}'");
     }
     // The paper split on the saved copies never looks at the originals: skip decoding them.
-    if (!(augment == "folder" && split_kind == "paper")) refs = catalog.originals;
-    if (augment == "folder")
+    if (!(o.augment == "folder" && o.split == "paper")) refs = catalog.originals;
+    if (o.augment == "folder")
       refs.insert(refs.end(), catalog.augmented.begin(), catalog.augmented.end());
-    sets.description = "data " + args.get("data") + ": " +
-                       std::to_string(catalog.originals.size()) + " scans, " +
-                       std::to_string(catalog.augmented.size()) + " augmented images";
+    sets.description = "data " + o.data + ": " +
+                       count_of(static_cast<long>(catalog.originals.size()), "scan") + ", " +
+                       count_of(static_cast<long>(catalog.augmented.size()), "augmented image");
   } else {
     SyntheticSet synthetic = make_synthetic_set(100, seed);
     refs = synthetic.refs;
     generated = std::move(synthetic.images);
-    sets.description = "built-in synthetic data: " + std::to_string(refs.size()) +
-                       " generated scans (use --data DIR for real images)";
+    sets.description =
+        "built-in synthetic data: " + count_of(static_cast<long>(refs.size()), "generated scan") +
+        " (use --data DIR for real images)";
   }
-  sets.folder_augmented = augment == "folder";
-  sets.prepared = prepare_images(refs, strict, generated);
+  sets.prepared = prepare_images(refs, o.strict, generated);
 
   std::vector<int> original_items, augmented_items;
   for (size_t i = 0; i < sets.prepared.items.size(); ++i) {
     (sets.prepared.items[i].ref.augmented ? augmented_items : original_items)
         .push_back(static_cast<int>(i));
   }
-  const std::vector<int>& pool = sets.folder_augmented ? augmented_items : original_items;
-  if (split_kind == "paper") {
+  const std::vector<int>& pool = o.augment == "folder" ? augmented_items : original_items;
+  if (o.split == "paper") {
     sets.split = paper_split(pool, seed);
   } else {
     sets.split = grouped_split(sets.prepared.items, pool, original_items, seed);
@@ -122,7 +106,7 @@ Sets load_sets(const Args& args, const std::string& split_kind, const std::strin
   return sets;
 }
 
-std::string epoch_line(const EpochRecord& r, size_t images) {
+std::string epoch_line(const glia::train::EpochLog& r, size_t images) {
   char line[256];
   std::snprintf(line, sizeof(line),
                 "%zu/%zu - %.0fs - loss: %.4f - acc: %.4f - val_loss: %.4f - val_acc: %.4f", images,
@@ -130,7 +114,7 @@ std::string epoch_line(const EpochRecord& r, size_t images) {
   return line;
 }
 
-void print_metrics(const char* name, const Metrics& m) {
+void print_metrics(const char* name, const glia::metrics::BinaryMetrics& m) {
   std::printf(
       "%-20s acc %.4f  f1 %.4f  precision %.4f  recall %.4f  auc %.4f  [[%lld %lld] [%lld %lld]]  "
       "n=%lld\n",
@@ -139,161 +123,145 @@ void print_metrics(const char* name, const Metrics& m) {
       static_cast<long long>(m.count));
 }
 
-std::vector<int> labels_of(const std::vector<Prepared>& items, const std::vector<int>& order) {
-  std::vector<int> labels;
-  for (int i : order) labels.push_back(items[static_cast<size_t>(i)].ref.label);
-  return labels;
+// The Keras-like display: "Epoch e/E", a progress bar on a terminal, one line per epoch.
+class KerasProgress : public glia::train::Callback {
+ public:
+  explicit KerasProgress(size_t images) : images_(images), interactive_(isatty(STDOUT_FILENO)) {}
+  void on_epoch_begin(glia::train::Trainer&, int64_t epoch) override {
+    std::printf("Epoch %lld/%lld\n", static_cast<long long>(epoch),
+                static_cast<long long>(epochs_));
+    std::fflush(stdout);
+    bar_ = std::make_unique<ProgressBar>(images_, interactive_);
+  }
+  void on_batch_end(glia::train::Trainer&, const glia::train::Progress& p) override {
+    epochs_ = p.epochs;
+    bar_->update(p.examples, p.loss, p.accuracy);
+  }
+  void on_epoch_end(glia::train::Trainer&, const glia::train::EpochLog& log) override {
+    bar_->finish(epoch_line(log, images_));
+  }
+  void set_epochs(int64_t epochs) { epochs_ = epochs; }
+
+ private:
+  size_t images_;
+  bool interactive_;
+  int64_t epochs_ = 0;
+  std::unique_ptr<ProgressBar> bar_;
+};
+
+glia::metrics::BinaryMetrics evaluate_on(glia::train::Trainer& trainer, const Sets& sets,
+                                         const std::vector<int>& part) {
+  ScanDataset dataset(sets.prepared.items, part);
+  glia::data::DataLoaderOptions options;
+  options.batch_size = 32;
+  glia::data::DataLoader loader(dataset, options);
+  const glia::train::Predictions p = trainer.predict(loader);
+  return glia::metrics::binary_metrics(
+      std::vector<float>(p.logits.data(), p.logits.data() + p.logits.numel()), p.labels);
 }
 
-}  // namespace
-
-int run_train(int argc, char** argv) {
-  const Args args = Args::parse(argc, argv, 2,
-                                {{"data", true},
-                                 {"split", true},
-                                 {"epochs", true},
-                                 {"batch", true},
-                                 {"lr", true},
-                                 {"seed", true},
-                                 {"augment", true},
-                                 {"out", true},
-                                 {"force", false},
-                                 {"strict", false},
-                                 {"threads", true}},
-                                false);
-  if (args.has("help")) {
-    std::cout << kTrainUsage;
-    return 0;
+int run_train(const TrainOptions& options) {
+  TrainOptions o = options;
+  const bool synthetic = o.data.empty();
+  if (o.epochs == 0) o.epochs = synthetic ? 8 : 24;
+  if (!synthetic && !fs::is_directory(o.data)) {
+    throw DataError("data folder '" + o.data + "' does not exist");
   }
-  const bool synthetic = !args.has("data");
-  const std::string split_kind = args.choice("split", {"grouped", "paper"}, "grouped");
-  const long epochs = args.integer("epochs", synthetic ? 8 : 24, 1, 100000);
-  const long batch = args.integer("batch", 32, 1, 4096);
-  const double lr = args.real("lr", 1e-3, 0.0, 10.0);
-  const long seed = args.integer("seed", 1, 0, 1L << 40);
-  const bool has_folder =
-      !synthetic && fs::is_directory(fs::path(args.get("data")) / "augmented data");
-  const std::string augment =
-      args.choice("augment", {"none", "folder", "online"}, has_folder ? "folder" : "online");
-  apply_threads_flag(args);
-  const std::string out = args.get("out", default_out(split_kind, seed));
-  const bool strict = args.has("strict");
-
-  if (fs::exists(out) && !fs::is_empty(out) && !args.has("force")) {
-    std::cerr << "brain_tumor: output folder '" << out
-              << "' already holds files; choose another --out or add --force\n";
-    return 1;
+  if (o.augment.empty()) {
+    o.augment =
+        !synthetic && fs::is_directory(fs::path(o.data) / "augmented data") ? "folder" : "online";
+  }
+  apply_threads(o.threads);
+  const std::string out = o.out.empty() ? default_out(o.split, o.seed) : o.out;
+  if (fs::exists(out) && !fs::is_directory(out)) {
+    throw DataError("--out '" + out + "' is a file, not a folder");
+  }
+  if (fs::exists(out) && !fs::is_empty(out) && !o.force) {
+    throw DataError("output folder '" + out +
+                    "' already holds files; choose another --out or add --force");
   }
   const auto wall_start = std::chrono::steady_clock::now();
-  glia::manual_seed(static_cast<uint64_t>(seed));
+  const uint64_t seed = static_cast<uint64_t>(o.seed);
+  glia::manual_seed(seed);
 
-  Sets sets = load_sets(args, split_kind, augment, static_cast<uint64_t>(seed), strict);
+  Sets sets = load_sets(o, seed);
   const std::vector<Prepared>& items = sets.prepared.items;
   for (const SkippedFile& s : sets.prepared.skipped) {
-    std::cerr << "warning: skipped '" << s.relative << "': " << s.reason << "\n";
+    std::cerr << kWarningPrefix << "skipped '" << s.relative << "': " << s.reason << "\n";
   }
   std::printf("%s\n", sets.description.c_str());
   if (sets.prepared.no_contour) {
-    std::printf("note: no brain contour found in %d image(s); kept whole\n",
-                sets.prepared.no_contour);
+    std::printf("note: no brain contour found in %s; kept whole\n",
+                count_of(sets.prepared.no_contour, "image").c_str());
   }
-  std::printf("split %s (seed %ld), augment %s: train %zu, val %zu, test %zu", split_kind.c_str(),
-              seed, augment.c_str(), sets.split.train.size(), sets.split.val.size(),
+  std::printf("split %s (seed %ld), augment %s: train %zu, val %zu, test %zu", o.split.c_str(),
+              o.seed, o.augment.c_str(), sets.split.train.size(), sets.split.val.size(),
               sets.split.test.size());
-  if (split_kind == "grouped") {
-    std::printf(", test original scans %zu; %d scan groups, %d duplicate scans merged",
-                sets.split.test_originals.size(), sets.split.groups, sets.split.duplicate_merges);
+  const bool grouped = o.split == "grouped";
+  if (grouped) {
+    std::printf(", test original scans %zu; %s, %s merged", sets.split.test_originals.size(),
+                count_of(sets.split.groups, "scan group").c_str(),
+                count_of(sets.split.duplicate_merges, "duplicate scan").c_str());
   }
   std::printf("\n");
-  if (split_kind == "paper") {
+  if (!grouped) {
     std::printf(
         "warning: the paper split shuffles augmented copies, so copies of one scan sit in "
         "train and test; its test figures are optimistic (use --split grouped)\n");
   }
-  std::printf("threads %d, %ld epochs, batch %ld, lr %g\n", glia::num_threads(), epochs, batch, lr);
+  std::printf("threads %d, %s, batch %ld, lr %g\n", glia::num_threads(),
+              count_of(o.epochs, "epoch").c_str(), o.batch, o.lr);
   std::fflush(stdout);
 
   fs::create_directories(out);
   const std::string best_path = (fs::path(out) / "best.glia").string();
-  glia::nn::Sequential net = glia::nn::brain_tumor_cnn();
+  glia::nn::Sequential net = seed_network();
   glia::optim::Adam opt(net.parameters(),
-                        glia::optim::AdamOptions{static_cast<float>(lr), 0.9f, 0.999f, 1e-7f});
-  const bool interactive = isatty(STDOUT_FILENO);
-  const std::vector<int> val_labels = labels_of(items, sets.split.val);
-  std::vector<EpochRecord> history;
-  double best_val = -1.0;
-  int best_epoch = 0;
-  Metrics best_val_metrics;
-  std::vector<int> order = sets.split.train;
-  glia::Rng shuffle_rng(static_cast<uint64_t>(seed) ^ 0x5DEECE66Dull);
-  AugmentPlan plan;
-  plan.seed = static_cast<uint64_t>(seed);
+                        glia::optim::AdamOptions{static_cast<float>(o.lr), 0.9f, 0.999f, 1e-7f});
 
-  for (long epoch = 1; epoch <= epochs; ++epoch) {
-    std::printf("Epoch %ld/%ld\n", epoch, epochs);
-    std::fflush(stdout);
-    for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[shuffle_rng.below(i)]);
-    plan.epoch = static_cast<uint64_t>(epoch);
-    ProgressBar bar(order.size(), interactive);
-    net.train();
-    double loss_sum = 0.0;
-    int64_t correct = 0, seen = 0;
-    for (size_t begin = 0; begin < order.size(); begin += static_cast<size_t>(batch)) {
-      const size_t end = std::min(order.size(), begin + static_cast<size_t>(batch));
-      const glia::Tensor x =
-          make_batch(items, order, begin, end, augment == "online" ? &plan : nullptr);
-      const glia::Tensor y = make_labels(items, order, begin, end);
-      opt.zero_grad();
-      const glia::Tensor logits = net.forward(x);
-      glia::Tensor loss = glia::binary_cross_entropy_with_logits(logits, y);
-      loss.backward();
-      opt.step();
-      const int64_t n = static_cast<int64_t>(end - begin);
-      loss_sum += static_cast<double>(loss.item()) * static_cast<double>(n);
-      for (int64_t i = 0; i < n; ++i) correct += (logits.data()[i] > 0.0f) == (y.data()[i] > 0.5f);
-      seen += n;
-      bar.update(end, loss_sum / static_cast<double>(seen),
-                 static_cast<double>(correct) / static_cast<double>(seen));
-    }
-    const Metrics val = compute_metrics(predict_logits(net, items, sets.split.val), val_labels);
-    EpochRecord record{static_cast<int>(epoch),
-                       loss_sum / static_cast<double>(seen),
-                       static_cast<double>(correct) / static_cast<double>(seen),
-                       val.loss,
-                       val.accuracy,
-                       bar.seconds()};
-    history.push_back(record);
-    if (val.accuracy > best_val) {
-      best_val = val.accuracy;
-      best_epoch = static_cast<int>(epoch);
-      best_val_metrics = val;
-      glia::save(net, best_path);
-    }
-    bar.finish(epoch_line(record, order.size()));
-  }
+  AugmentPlan plan;
+  plan.seed = seed;
+  ScanDataset train_set(items, sets.split.train, o.augment == "online" ? &plan : nullptr);
+  ScanDataset val_set(items, sets.split.val);
+  glia::data::DataLoaderOptions train_options;
+  train_options.batch_size = o.batch;
+  train_options.shuffle = true;
+  // The shuffle stream of the seed recipe since glia's first release: one generator, seeded
+  // like this, shuffling the previous epoch's order (DataLoader's rule).
+  train_options.seed = seed ^ 0x5DEECE66Dull;
+  glia::data::DataLoader train_loader(train_set, train_options);
+  glia::data::DataLoaderOptions val_options;
+  val_options.batch_size = 32;
+  glia::data::DataLoader val_loader(val_set, val_options);
+
+  glia::train::Trainer trainer(net, opt, glia::train::Task::binary);
+  auto checkpoint = std::make_shared<glia::train::ModelCheckpoint>(best_path, "val_accuracy");
+  auto progress = std::make_shared<KerasProgress>(train_set.size());
+  progress->set_epochs(o.epochs);
+  trainer.add_callback(checkpoint);
+  trainer.add_callback(progress);
+  const glia::train::History history = trainer.fit(train_loader, &val_loader, o.epochs);
 
   // Test the best-validation checkpoint, as the seed did.
   glia::load(net, best_path);
-  const Metrics test = compute_metrics(predict_logits(net, items, sets.split.test),
-                                       labels_of(items, sets.split.test));
-  Metrics test_originals;
-  const bool grouped = split_kind == "grouped";
-  if (grouped) {
-    test_originals = compute_metrics(predict_logits(net, items, sets.split.test_originals),
-                                     labels_of(items, sets.split.test_originals));
-  }
+  const glia::metrics::BinaryMetrics test = evaluate_on(trainer, sets, sets.split.test);
+  glia::metrics::BinaryMetrics test_originals;
+  if (grouped) test_originals = evaluate_on(trainer, sets, sets.split.test_originals);
+  const glia::metrics::BinaryMetrics best_val =
+      history[static_cast<size_t>(checkpoint->best_epoch() - 1)].val_binary;
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
 
-  std::printf("best epoch %d (val_acc %.4f), weights in %s\n", best_epoch, best_val,
+  std::printf("best epoch %lld (val_acc %.4f), weights in %s\n",
+              static_cast<long long>(checkpoint->best_epoch()), checkpoint->best(),
               best_path.c_str());
-  print_metrics("val (best epoch)", best_val_metrics);
+  print_metrics("val (best epoch)", best_val);
   print_metrics("test", test);
   if (grouped) print_metrics("test original scans", test_originals);
   std::printf("wall time %.1f s, peak memory %.0f MB\n", wall, peak_rss_mb());
 
   std::vector<double> loss, val_loss, acc, val_acc;
-  for (const EpochRecord& r : history) {
+  for (const glia::train::EpochLog& r : history) {
     loss.push_back(r.loss);
     val_loss.push_back(r.val_loss);
     acc.push_back(r.accuracy);
@@ -306,49 +274,88 @@ int run_train(int argc, char** argv) {
   glia::io::write_file_atomically((dir / "accuracy.svg").string(),
                                   learning_curve_svg("Accuracy", "accuracy", acc, val_acc));
 
-  Json json;
-  json.begin_object();
-  json.key("split").value(split_kind);
-  json.key("seed").value(static_cast<int64_t>(seed));
-  json.key("epochs").value(static_cast<int64_t>(epochs));
-  json.key("batch").value(static_cast<int64_t>(batch));
-  json.key("lr").value(lr);
-  json.key("augment").value(augment);
-  json.key("data").value(synthetic ? std::string("built-in synthetic") : args.get("data"));
-  json.key("threads").value(glia::num_threads());
-  json.key("counts").begin_object();
-  json.key("train").value(static_cast<int64_t>(sets.split.train.size()));
-  json.key("val").value(static_cast<int64_t>(sets.split.val.size()));
-  json.key("test").value(static_cast<int64_t>(sets.split.test.size()));
+  Json report;
+  report["split"] = o.split;
+  report["seed"] = o.seed;
+  report["epochs"] = o.epochs;
+  report["batch"] = o.batch;
+  report["lr"] = o.lr;
+  report["augment"] = o.augment;
+  report["data"] = synthetic ? std::string("built-in synthetic") : o.data;
+  report["threads"] = glia::num_threads();
+  Json counts;
+  counts["train"] = sets.split.train.size();
+  counts["val"] = sets.split.val.size();
+  counts["test"] = sets.split.test.size();
   if (grouped) {
-    json.key("test_original_scans").value(static_cast<int64_t>(sets.split.test_originals.size()));
-    json.key("groups").value(sets.split.groups);
-    json.key("duplicate_scans_merged").value(sets.split.duplicate_merges);
+    counts["test_original_scans"] = sets.split.test_originals.size();
+    counts["groups"] = sets.split.groups;
+    counts["duplicate_scans_merged"] = sets.split.duplicate_merges;
   }
-  json.end_object();
-  json.key("best_epoch").value(best_epoch);
-  json.key("val").metrics(best_val_metrics);
-  json.key("test").metrics(test);
-  if (grouped) json.key("test_original_scans").metrics(test_originals);
-  json.key("skipped_files").begin_array();
+  report["counts"] = counts;
+  report["best_epoch"] = checkpoint->best_epoch();
+  report["val"] = metrics_json(best_val);
+  report["test"] = metrics_json(test);
+  if (grouped) report["test_original_scans"] = metrics_json(test_originals);
+  Json skipped = Json::array();
   for (const SkippedFile& s : sets.prepared.skipped) {
-    json.begin_object().key("file").value(s.relative).key("reason").value(s.reason).end_object();
+    skipped.push_back({{"file", s.relative}, {"reason", s.reason}});
   }
-  json.end_array();
-  json.key("skipped_count").value(static_cast<int64_t>(sets.prepared.skipped.size()));
-  json.key("no_contour_count").value(sets.prepared.no_contour);
-  json.key("wall_seconds").value(wall);
-  json.key("peak_memory_mb").value(peak_rss_mb());
+  report["skipped_files"] = skipped;
+  report["skipped_count"] = sets.prepared.skipped.size();
+  report["no_contour_count"] = sets.prepared.no_contour;
+  report["wall_seconds"] = wall;
+  report["peak_memory_mb"] = peak_rss_mb();
   if (!grouped) {
-    json.key("note").value(
+    report["note"] =
         "paper split: augmented copies of one scan are in train and test, so test figures are "
-        "optimistic");
+        "optimistic";
   }
-  json.end_object();
-  glia::io::write_file_atomically((dir / "report.json").string(), json.str());
+  glia::io::write_file_atomically((dir / "report.json").string(), report.dump(2) + "\n");
   std::printf("wrote %s/{history.csv, loss.svg, accuracy.svg, best.glia, report.json}\n",
               out.c_str());
   return 0;
+}
+
+}  // namespace
+
+Command add_train_command(CLI::App& app) {
+  auto options = std::make_shared<TrainOptions>();
+  CLI::App* cmd =
+      app.add_subcommand("train", "train a network on the scans (the seed recipe by default)");
+  cmd->footer(
+      "Train the seed network (Adam, binary cross-entropy) and keep the weights with the best "
+      "validation accuracy. Without --data it trains on a built-in synthetic data set.");
+  cmd->add_option("--data", options->data,
+                  "DIR/yes and DIR/no (Kaggle layout); DIR/augmented data/{yes,no} is used by "
+                  "--augment folder");
+  cmd->add_option("--split", options->split,
+                  "grouped: split by source scan, duplicates merged, no leakage; paper: shuffle "
+                  "all images and split 70/15/15, as the seed did")
+      ->check(CLI::IsMember({"grouped", "paper"}))
+      ->capture_default_str();
+  cmd->add_option("--epochs", options->epochs, "epochs (default 24, or 8 on the built-in data)")
+      ->check(whole_number(1, 100000));
+  cmd->add_option("--batch", options->batch, "batch size")
+      ->check(whole_number(1, 4096))
+      ->capture_default_str();
+  cmd->add_option("--lr", options->lr, "Adam learning rate")
+      ->check(real_number(0.0, 10.0))
+      ->capture_default_str();
+  cmd->add_option("--seed", options->seed, "shuffling, splitting, initial weights and augmentation")
+      ->check(whole_number(0, 1L << 40))
+      ->capture_default_str();
+  cmd->add_option("--augment", options->augment,
+                  "folder (default when DIR/augmented data exists): the seed's saved copies; "
+                  "online (default otherwise): random Keras-style transforms every epoch; none: "
+                  "the preprocessed originals only")
+      ->check(CLI::IsMember({"none", "folder", "online"}));
+  cmd->add_option("--out", options->out, "output folder (default runs/<split>-seed<N>-<time>)");
+  cmd->add_flag("--force", options->force, "write into --out even if it already holds files");
+  cmd->add_flag("--strict", options->strict,
+                "stop at the first unreadable image instead of skipping it");
+  add_threads_option(*cmd, options->threads);
+  return {cmd, [options] { return run_train(*options); }};
 }
 
 }  // namespace brain_tumor

@@ -1,0 +1,63 @@
+#include "cli.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <sstream>
+
+#include <glia/support/parallel.hpp>
+
+namespace brain_tumor {
+namespace {
+
+std::string plain(double v) {
+  std::ostringstream out;
+  out << v;
+  return out.str();
+}
+
+}  // namespace
+
+CLI::Validator whole_number(long min, long max) {
+  const std::string range = std::to_string(min) + " to " + std::to_string(max);
+  return CLI::Validator(
+      [=](std::string& text) -> std::string {
+        char* end = nullptr;
+        errno = 0;
+        const long n = std::strtol(text.c_str(), &end, 10);
+        if (text.empty() || *end != '\0' || errno == ERANGE || n < min || n > max) {
+          return "'" + text + "' is not a whole number from " + range;
+        }
+        return "";
+      },
+      "INT " + range);
+}
+
+CLI::Validator real_number(double min, double max) {
+  const std::string range = plain(min) + " to " + plain(max);
+  return CLI::Validator(
+      [=](std::string& text) -> std::string {
+        char* end = nullptr;
+        const double d = std::strtod(text.c_str(), &end);
+        if (text.empty() || *end != '\0' || !std::isfinite(d) || d < min || d > max) {
+          return "'" + text + "' is not a number from " + range;
+        }
+        return "";
+      },
+      "NUMBER " + range);
+}
+
+void add_threads_option(CLI::App& command, int& threads) {
+  command.add_option("--threads", threads, "worker threads (default: all cores)")
+      ->check(whole_number(1, 1024));
+}
+
+void apply_threads(int threads) {
+  if (threads > 0) glia::set_num_threads(threads);
+}
+
+std::string count_of(long n, const std::string& singular, const std::string& plural) {
+  return std::to_string(n) + " " + (n == 1 ? singular : plural.empty() ? singular + "s" : plural);
+}
+
+}  // namespace brain_tumor

@@ -1,0 +1,79 @@
+// brain_tumor evaluate: a trained model's metrics on a folder of labelled scans.
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include <glia/glia.hpp>
+
+#include "commands.hpp"
+#include "dataset.hpp"
+#include "model.hpp"
+#include "scan_dataset.hpp"
+
+namespace brain_tumor {
+namespace {
+
+struct EvaluateOptions {
+  std::string model, data, predictions;
+  bool strict = false;
+  int threads = 0;
+};
+
+int run_evaluate(const EvaluateOptions& o) {
+  apply_threads(o.threads);
+  glia::nn::Sequential net = load_model(o.model).net;
+  const PreparedSet set = prepare_images(list_class_folders(o.data), o.strict);
+  for (const SkippedFile& s : set.skipped) {
+    std::cerr << kWarningPrefix << "skipped '" << s.relative << "': " << s.reason << "\n";
+  }
+  std::vector<int> all(set.items.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int>(i);
+  ScanDataset dataset(set.items, all);
+  glia::data::DataLoader loader(dataset, glia::data::DataLoaderOptions{});
+  const glia::train::Predictions p = glia::train::predict(net, loader);
+  const std::vector<float> logits(p.logits.data(), p.logits.data() + p.logits.numel());
+  const glia::metrics::BinaryMetrics m = glia::metrics::binary_metrics(logits, p.labels);
+  std::printf(
+      "images %lld (skipped %zu)\naccuracy  %.4f\nf1        %.4f\nprecision %.4f\n"
+      "recall    %.4f\nroc_auc   %.4f\nloss      %.4f\nconfusion [[tn %lld, fp %lld], [fn %lld, tp "
+      "%lld]]\n",
+      static_cast<long long>(m.count), set.skipped.size(), m.accuracy, m.f1, m.precision, m.recall,
+      m.roc_auc, m.log_loss, static_cast<long long>(m.tn), static_cast<long long>(m.fp),
+      static_cast<long long>(m.fn), static_cast<long long>(m.tp));
+  if (!o.predictions.empty()) {
+    std::ostringstream tsv;
+    tsv << "file\tlabel\tprob\n";
+    char prob[32];
+    for (size_t i = 0; i < set.items.size(); ++i) {
+      std::snprintf(prob, sizeof(prob), "%.6f", glia::sigmoid(static_cast<double>(logits[i])));
+      tsv << set.items[i].ref.relative << "\t" << p.labels[i] << "\t" << prob << "\n";
+    }
+    glia::io::write_file_atomically(o.predictions, tsv.str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+Command add_evaluate_command(CLI::App& app) {
+  auto options = std::make_shared<EvaluateOptions>();
+  CLI::App* cmd = app.add_subcommand("evaluate", "metrics of a model on DIR/yes and DIR/no");
+  cmd->footer(
+      "Run a model on every image under DIR/yes and DIR/no (the seed's preprocessing: crop to "
+      "the brain contour, 240x240 bicubic, BGR) and print accuracy, F1, precision, recall, ROC "
+      "AUC and the confusion matrix.");
+  cmd->add_option("--model", options->model,
+                  "best.glia from train, or a Keras HDF5 model (told apart by content)")
+      ->required();
+  cmd->add_option("--data", options->data, "folder with yes/ and no/")->required();
+  cmd->add_option("--predictions", options->predictions,
+                  "also write a TSV: file (relative to DIR), label (1 yes, 0 no), prob");
+  cmd->add_flag("--strict", options->strict,
+                "stop at the first unreadable image instead of skipping it");
+  add_threads_option(*cmd, options->threads);
+  return {cmd, [options] { return run_evaluate(*options); }};
+}
+
+}  // namespace brain_tumor
