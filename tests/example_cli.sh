@@ -29,22 +29,35 @@ contains() {  # contains FILE TEXT DESCRIPTION
 pgm() { { printf 'P5\n48 40\n255\n'; head -c 1920 /dev/urandom; } > "$1"; }
 
 expect 2 "no command" -- "$bin"
+contains "$work/err" "Usage: brain_tumor" "no command: the usage goes to stderr"
 expect 0 "--help" -- "$bin" --help
+expect 0 "--version" -- "$bin" --version
+contains "$work/out" "glia" "--version names glia"
+expect 0 "help" -- "$bin" help
+contains "$work/out" "train" "help lists the commands"
+expect 0 "help train" -- "$bin" help train
+contains "$work/out" "Usage: brain_tumor train" "help train shows train's usage"
+expect 2 "help for an unknown command" -- "$bin" help frobnicate
 expect 0 "train --help" -- "$bin" train --help
 contains "$work/out" "--split" "train --help lists --split"
 expect 0 "evaluate --help" -- "$bin" evaluate --help
 expect 0 "predict --help" -- "$bin" predict --help
 expect 2 "unknown command" -- "$bin" frobnicate
+contains "$work/err" "unknown command 'frobnicate'" "unknown command is named"
 expect 2 "unknown flag" -- "$bin" train --bogus
-contains "$work/err" "unknown flag '--bogus'" "unknown flag is named"
+contains "$work/err" "--bogus" "unknown flag is named"
+contains "$work/err" "Usage: brain_tumor train" "a train usage error shows train's usage"
 expect 2 "bad number" -- "$bin" train --epochs abc
-contains "$work/err" "--epochs must be a whole number" "bad number is named"
+contains "$work/err" "'abc' is not a whole number from 1 to" "bad number is named"
 expect 2 "bad choice" -- "$bin" train --split random
 expect 2 "zero batch" -- "$bin" train --batch 0
 expect 2 "flag without value" -- "$bin" train --out
 expect 2 "evaluate without model" -- "$bin" evaluate --data "$work"
 expect 2 "predict without images" -- "$bin" predict --model x.glia
 
+touch "$work/a_file"
+expect 1 "--out names a file" -- "$bin" train --out "$work/a_file"
+contains "$work/err" "is a file, not a folder" "--out naming a file is refused before any work"
 expect 1 "missing data folder" -- "$bin" train --data "$work/nowhere" --out "$work/r0"
 contains "$work/err" "does not exist" "missing data folder is named"
 mkdir -p "$work/data/yes" "$work/data/no"

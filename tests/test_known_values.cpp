@@ -1,7 +1,9 @@
 // Known values from PyTorch 1.13 (tests/golden/make_golden.py writes tests/data/).
 #include <cmath>
+#include <functional>
 
 #include "golden_file.hpp"
+#include "seed_network.hpp"
 
 using namespace glia;
 using glia::testing::load_golden;
@@ -96,7 +98,7 @@ TEST_CASE("known values: BCE with logits is finite and exact for extreme logits"
 
 TEST_CASE("known values: three Adam steps of the seed network match PyTorch") {
   auto g = load_golden("adam_seed_network.txt");
-  nn::Sequential net = nn::brain_tumor_cnn();
+  nn::Sequential net = brain_tumor::seed_network();
   std::vector<Tensor> params = net.parameters();
   REQUIRE(params.size() == 6);
   as_array(params[0]) = as_array(formula({32, 3, 7, 7}, 1.3, 0.5, 0.05));
@@ -129,4 +131,147 @@ TEST_CASE("known values: three Adam steps of the seed network match PyTorch") {
   // noise scaled by momentum (0.01 per step, over three steps: at most 3 * 0.01 * 6 lr).
   require_close(buffers[0], g.at("bn.running_mean"), 2e-4, 1e-3);
   require_close(buffers[1], g.at("bn.running_var"), 1e-5, 1e-3);
+}
+
+TEST_CASE(
+    "known values: softmax, log_softmax, leaky_relu, tanh and axis reductions match PyTorch") {
+  auto g = load_golden("ops_activations_reductions.txt");
+  const std::pair<const char*, std::function<Tensor(const Tensor&)>> cases[] = {
+      {"softmax1", [](const Tensor& t) { return softmax(t, 1); }},
+      {"log_softmax_last", [](const Tensor& t) { return log_softmax(t, -1); }},
+      {"leaky_relu", [](const Tensor& t) { return leaky_relu(t, 0.1f); }},
+      {"tanh", [](const Tensor& t) { return glia::tanh(t); }},
+      {"sum1", [](const Tensor& t) { return sum(t, 1); }},
+      {"mean_last_keep", [](const Tensor& t) { return mean(t, -1, true); }},
+      {"mean02",
+       [](const Tensor& t) {
+         return mean(t, {0, 2});
+       }},
+  };
+  for (const auto& [tag, op] : cases) {
+    DYNAMIC_SECTION(tag) {
+      auto at = [&](const char* name) { return g.at(std::string(tag) + "." + name); };
+      Tensor x = leaf(g.at("x"));
+      Tensor y = op(x);
+      require_close(y, at("y"));
+      sum(y * at("r")).backward();
+      require_close(x.grad(), at("dx"));
+    }
+  }
+}
+
+TEST_CASE("known values: cross_entropy with and without label smoothing matches PyTorch") {
+  auto g = load_golden("cross_entropy.txt");
+  for (const auto& [tag, smoothing] :
+       {std::pair<const char*, float>{"plain", 0.0f}, {"smoothed", 0.2f}}) {
+    DYNAMIC_SECTION(tag) {
+      Tensor z = leaf(g.at("logits"));
+      Tensor loss = cross_entropy(z, g.at("targets"), smoothing);
+      require_close(loss, g.at(std::string(tag) + ".loss"));
+      loss.backward();
+      require_close(z.grad(), g.at(std::string(tag) + ".dlogits"));
+    }
+  }
+}
+
+TEST_CASE("known values: avg_pool2d and global_avg_pool2d match PyTorch") {
+  auto g = load_golden("avg_pool2d.txt");
+  for (const char* tag : {"a", "b"}) {
+    DYNAMIC_SECTION("case " << tag) {
+      auto at = [&](const char* name) { return g.at(std::string(tag) + "." + name); };
+      Tensor x = leaf(at("x"));
+      const auto k = static_cast<int64_t>(at("kernel_stride").data()[0]);
+      const auto s = static_cast<int64_t>(at("kernel_stride").data()[1]);
+      Tensor y = avg_pool2d(x, k, s);
+      require_close(y, at("y"));
+      sum(y * at("r")).backward();
+      require_close(x.grad(), at("dx"));
+    }
+  }
+  Tensor x = leaf(g.at("global.x"));
+  Tensor y = global_avg_pool2d(x);
+  require_close(y, g.at("global.y"));
+  sum(y * g.at("global.r")).backward();
+  require_close(x.grad(), g.at("global.dx"));
+}
+
+TEST_CASE("known values: cat matches PyTorch") {
+  auto g = load_golden("cat.txt");
+  Tensor a = leaf(g.at("a")), b = leaf(g.at("b"));
+  Tensor y = cat({a, b}, 1);
+  require_close(y, g.at("y"));
+  sum(y * g.at("r")).backward();
+  require_close(a.grad(), g.at("da"));
+  require_close(b.grad(), g.at("db"));
+}
+
+TEST_CASE("known values: broadcasting add, sub and mul match PyTorch, gradients included") {
+  auto g = load_golden("broadcast.txt");
+  for (const char* tag : {"channel", "last", "column"}) {
+    for (const char* op : {"add", "sub", "mul"}) {
+      DYNAMIC_SECTION(tag << " " << op) {
+        auto at = [&](const char* name) { return g.at(std::string(tag) + "." + op + "." + name); };
+        Tensor x = leaf(g.at("x")), c = leaf(g.at(std::string(tag) + ".c"));
+        const std::string o = op;
+        Tensor y = o == "add" ? x + c : o == "sub" ? c - x : x * c;
+        require_close(y, at("y"));
+        sum(y * at("r")).backward();
+        require_close(x.grad(), at("dx"));
+        require_close(c.grad(), at("dc"), 1e-5, 2e-4);
+      }
+    }
+  }
+}
+
+TEST_CASE(
+    "known values: a residual CNN trained three AdamW steps with a cosine schedule matches "
+    "PyTorch") {
+  auto g = load_golden("resnet_adamw.txt");
+  // Batch norm with PyTorch's defaults (eps 1e-5, momentum 0.1).
+  auto conv_bn = [](nn::Sequential& s, int64_t in, int64_t out, int64_t stride) {
+    s.add(nn::Conv2d(in, out, 3, stride, 1, false)).add(nn::BatchNorm2d(out, 1e-5f, 0.1f));
+  };
+  nn::Sequential net;
+  conv_bn(net, 3, 8, 1);
+  net.add(nn::ReLU());
+  nn::Sequential body1;
+  conv_bn(body1, 8, 8, 1);
+  body1.add(nn::ReLU());
+  conv_bn(body1, 8, 8, 1);
+  net.add(nn::Residual(std::move(body1)));
+  net.add(nn::ReLU());
+  nn::Sequential body2, shortcut2;
+  conv_bn(body2, 8, 16, 2);
+  body2.add(nn::ReLU());
+  conv_bn(body2, 16, 16, 1);
+  shortcut2.add(nn::Conv2d(8, 16, 1, 2, 0, false)).add(nn::BatchNorm2d(16, 1e-5f, 0.1f));
+  net.add(nn::Residual(std::move(body2), std::move(shortcut2)));
+  net.add(nn::ReLU());
+  net.add(nn::GlobalAvgPool2d());
+  net.add(nn::Flatten());
+  net.add(nn::Dropout(0.0f));
+  net.add(nn::Dense(16, 3));
+
+  for (const NamedTensor& p : net.named_parameters()) {
+    INFO(p.name);
+    Tensor t = p.tensor;
+    REQUIRE(g.count("init." + p.name));
+    as_array(t) = as_array(g.at("init." + p.name));
+  }
+  optim::AdamW opt(net.parameters(), optim::AdamWOptions{1e-2f, 0.9f, 0.999f, 1e-8f, 0.05f});
+  optim::CosineAnnealingLR schedule(opt, 3, 1e-3);
+  std::vector<float> losses;
+  for (int step = 0; step < 3; ++step) {
+    opt.zero_grad();
+    Tensor loss = cross_entropy(net.forward(g.at("x")), g.at("targets"));
+    loss.backward();
+    opt.step();
+    schedule.step();
+    losses.push_back(loss.item());
+  }
+  require_close(Tensor::from(losses, {3}), g.at("losses"), 1e-5, 1e-4);
+  for (const NamedTensor& s : net.named_state()) {
+    INFO(s.name);
+    require_close(s.tensor, g.at("final." + s.name), 2e-5, 2e-4);
+  }
 }

@@ -5,11 +5,13 @@
 
 #include <glia/glia.hpp>
 
+#include "seed_network.hpp"
+
 using namespace glia;
 using Catch::Contains;
 
 TEST_CASE("nn: the seed network has Keras' parameter counts and summary") {
-  nn::Sequential net = nn::brain_tumor_cnn();
+  nn::Sequential net = brain_tumor::seed_network();
   CHECK(net.parameter_count() == 11073);
   CHECK(net.buffer_count() == 64);
   std::ostringstream out;
@@ -28,7 +30,7 @@ TEST_CASE("nn: the seed network has Keras' parameter counts and summary") {
 }
 
 TEST_CASE("nn: parameter and buffer order, names, and shared storage") {
-  nn::Sequential net = nn::brain_tumor_cnn();
+  nn::Sequential net = brain_tumor::seed_network();
   std::vector<nn::NamedTensor> p = net.named_parameters();
   REQUIRE(p.size() == 6);
   CHECK(p[0].name == "1.weight");

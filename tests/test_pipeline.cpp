@@ -13,9 +13,9 @@
 #include "dataset.hpp"
 #include "explain.hpp"
 #include "golden_file.hpp"
-#include "metrics.hpp"
 #include "model.hpp"
 #include "preprocess.hpp"
+#include "seed_network.hpp"
 #include "synthetic.hpp"
 
 using namespace brain_tumor;
@@ -97,7 +97,9 @@ TEST_CASE("pipeline: the crop finds the drawn ellipse's box as OpenCV's contours
   }
 }
 
-TEST_CASE("pipeline: the largest contour wins over a nearer, smaller blob, and no contour keeps the image") {
+TEST_CASE(
+    "pipeline: the largest contour wins over a nearer, smaller blob, and no contour keeps the "
+    "image") {
   Image mask(40, 30, 1);
   for (int y = 2; y < 6; ++y) {
     for (int x = 2; x < 6; ++x) mask.at(y, x, 0) = 255;  // small blob first in raster order
@@ -280,29 +282,11 @@ TEST_CASE("pipeline: augmented copies are tied to their source scan by the seed'
   CHECK(original_keys == std::set<std::string>{"1/Y100", "0/1 no."});
 }
 
-TEST_CASE("metrics: known confusion, F1 and ROC AUC") {
-  // logits > 0 predict "yes"
-  const std::vector<float> logits{2.0f, 1.0f, -1.0f, 0.5f, -2.0f, -0.5f};
-  const std::vector<int> labels{1, 1, 1, 0, 0, 0};
-  const Metrics m = compute_metrics(logits, labels);
-  CHECK(m.tp == 2);
-  CHECK(m.fn == 1);
-  CHECK(m.fp == 1);
-  CHECK(m.tn == 2);
-  CHECK(m.accuracy == Approx(4.0 / 6));
-  CHECK(m.precision == Approx(2.0 / 3));
-  CHECK(m.recall == Approx(2.0 / 3));
-  CHECK(m.f1 == Approx(2.0 / 3));
-  CHECK(m.roc_auc == Approx(7.0 / 9));  // 7 of the 9 (yes, no) pairs ranked right
-  CHECK(roc_auc({0.3f, 0.3f}, {1, 0}) == Approx(0.5));
-  CHECK(roc_auc({0.1f, 0.2f}, {1, 1}) == Approx(0.5));
-}
-
 TEST_CASE("explain: Grad-CAM of a scan with one bright lesion peaks on the lesion") {
   // A network that scores brightness: every conv filter averages its patch, batch norm is the
   // identity, and the dense layer sums the pooled map. Its Grad-CAM must follow the brightest
   // region, whatever the lesion's position.
-  glia::nn::Sequential net = glia::nn::brain_tumor_cnn();
+  glia::nn::Sequential net = seed_network();
   std::vector<glia::Tensor> p = net.parameters();
   glia::as_array(p[0]).setConstant(1.0f / 147);
   glia::as_array(p[4]).setConstant(1.0f / 6272);
@@ -317,9 +301,8 @@ TEST_CASE("explain: Grad-CAM of a scan with one bright lesion peaks on the lesio
         for (int c = 0; c < 3; ++c) scan.at(y, x, c) = v;
       }
     }
-    Prepared item;
-    item.image = scan;
-    const GradCam cam = grad_cam(net, make_batch({item}, {0}, 0, 1));
+    const Tensor x = glia::data::image_to_tensor(scan);
+    const GradCam cam = grad_cam(net, glia::reshape(x, {1, 3, kImageSize, kImageSize}));
     REQUIRE(cam.heat.shape() == glia::Shape{14, 14});
     int64_t peak = 0;
     for (int64_t i = 1; i < cam.heat.numel(); ++i) {

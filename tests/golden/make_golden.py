@@ -192,6 +192,125 @@ def contract_program():
           "losses and eval probabilities of the API program in issue 2, in PyTorch")
 
 
+def more_ops():
+    """The ops added for general CNNs: each forward and the gradient of sum(y * r)."""
+    x = seeded((2, 3, 4), 60, -3.0, 3.0)
+    out = [("x", x)]
+    for tag, fn in [("softmax1", lambda t: F.softmax(t, 1)), ("log_softmax_last", lambda t: F.log_softmax(t, -1)),
+                    ("leaky_relu", lambda t: F.leaky_relu(t, 0.1)), ("tanh", torch.tanh),
+                    ("sum1", lambda t: t.sum(1)), ("mean_last_keep", lambda t: t.mean(-1, keepdim=True)),
+                    ("mean02", lambda t: t.mean((0, 2)))]:
+        x.grad = None
+        y = fn(x)
+        r, (dx,) = grads_of(y, [x], 61)
+        out += [(tag + ".y", y), (tag + ".r", r), (tag + ".dx", dx)]
+    write("ops_activations_reductions.txt", out,
+          "softmax, log_softmax, leaky_relu(0.1), tanh, sum and mean along axes, with gradients")
+
+    z = seeded((5, 4), 62, -4.0, 4.0)
+    t = torch.tensor([0, 3, 1, 1, 2])
+    out = [("logits", z), ("targets", t.float())]
+    for tag, s in [("plain", 0.0), ("smoothed", 0.2)]:
+        z.grad = None
+        loss = F.cross_entropy(z, t, label_smoothing=s)
+        loss.backward()
+        out += [(tag + ".loss", loss.reshape(1)), (tag + ".dlogits", z.grad.clone())]
+    write("cross_entropy.txt", out, "F.cross_entropy, mean, without and with label_smoothing 0.2")
+
+    out = []
+    for tag, xs, k, s, seed in [("a", (2, 3, 8, 9), 2, 2, 63), ("b", (1, 2, 9, 7), 3, 2, 64)]:
+        xa = seeded(xs, seed)
+        y = F.avg_pool2d(xa, k, s)
+        r, (dx,) = grads_of(y, [xa], seed + 10)
+        out += [(tag + ".x", xa), (tag + ".kernel_stride", torch.tensor([k, s], dtype=torch.float32)),
+                (tag + ".y", y), (tag + ".r", r), (tag + ".dx", dx)]
+    xg = seeded((2, 3, 5, 4), 65)
+    y = F.adaptive_avg_pool2d(xg, 1)
+    r, (dx,) = grads_of(y, [xg], 66)
+    out += [("global.x", xg), ("global.y", y), ("global.r", r), ("global.dx", dx)]
+    write("avg_pool2d.txt", out, "F.avg_pool2d and F.adaptive_avg_pool2d(x, 1), with gradients")
+
+    a, b = seeded((2, 3, 4), 67), seeded((2, 1, 4), 68)
+    y = torch.cat([a, b], 1)
+    r, (da, db) = grads_of(y, [a, b], 69)
+    out = [("a", a), ("b", b), ("y", y), ("r", r), ("da", da), ("db", db)]
+    write("cat.txt", out, "torch.cat along dim 1, with gradients")
+
+    x = seeded((2, 3, 4, 5), 70)
+    out = [("x", x)]
+    for tag, shape, seed in [("channel", (1, 3, 1, 1), 71), ("last", (5,), 72), ("column", (3, 1, 1), 73)]:
+        c = seeded(shape, seed)
+        out.append((tag + ".c", c))
+        for op_name, op in [("add", torch.add), ("sub", torch.sub), ("mul", torch.mul)]:
+            x.grad = None
+            c.grad = None
+            y = op(x, c) if op_name != "sub" else op(c, x)  # sub: the small operand first
+            r, (dx, dc) = grads_of(y, [x, c], seed + 10)
+            out += [("%s.%s.y" % (tag, op_name), y), ("%s.%s.r" % (tag, op_name), r),
+                    ("%s.%s.dx" % (tag, op_name), dx), ("%s.%s.dc" % (tag, op_name), dc)]
+    write("broadcast.txt", out, "x {2,3,4,5} with a per-channel, a last-axis and a {3,1,1} operand: "
+          "c+x... (add, mul: x op c; sub: c - x), with gradients")
+
+
+def resnet_adamw():
+    """A small residual CNN, three AdamW steps with a cosine schedule (glia's parameter names)."""
+    g = np.random.default_rng(80)
+    def param(*shape, scale=0.3):
+        return torch.tensor(g.uniform(-scale, scale, size=shape).astype(np.float32), requires_grad=True)
+    P = {}
+    def conv(name, o, i, k):
+        P[name + ".weight"] = param(o, i, k, k)
+    def bn(name, c):
+        P[name + ".gamma"] = torch.tensor(g.uniform(0.8, 1.2, size=c).astype(np.float32), requires_grad=True)
+        P[name + ".beta"] = param(c, scale=0.1)
+    conv("0", 8, 3, 3); bn("1", 8)
+    conv("3.body.0", 8, 8, 3); bn("3.body.1", 8); conv("3.body.3", 8, 8, 3); bn("3.body.4", 8)
+    conv("5.body.0", 16, 8, 3); bn("5.body.1", 16); conv("5.body.3", 16, 16, 3); bn("5.body.4", 16)
+    conv("5.shortcut.0", 16, 8, 1); bn("5.shortcut.1", 16)
+    P["10.weight"] = param(3, 16); P["10.bias"] = param(3, scale=0.1)
+    B = {}
+    for name in [n[:-len(".gamma")] for n in P if n.endswith(".gamma")]:
+        c = P[name + ".gamma"].shape[0]
+        B[name + ".running_mean"] = torch.zeros(c)
+        B[name + ".running_var"] = torch.ones(c)
+
+    def batch_norm(h, name):
+        return F.batch_norm(h, B[name + ".running_mean"], B[name + ".running_var"], P[name + ".gamma"],
+                            P[name + ".beta"], training=True, momentum=0.1, eps=1e-5)
+
+    def forward(x):
+        h = F.relu(batch_norm(F.conv2d(x, P["0.weight"], padding=1), "1"))
+        b = F.relu(batch_norm(F.conv2d(h, P["3.body.0.weight"], padding=1), "3.body.1"))
+        b = batch_norm(F.conv2d(b, P["3.body.3.weight"], padding=1), "3.body.4")
+        h = F.relu(b + h)
+        b = F.relu(batch_norm(F.conv2d(h, P["5.body.0.weight"], stride=2, padding=1), "5.body.1"))
+        b = batch_norm(F.conv2d(b, P["5.body.3.weight"], padding=1), "5.body.4")
+        s = batch_norm(F.conv2d(h, P["5.shortcut.0.weight"], stride=2), "5.shortcut.1")
+        h = F.relu(b + s)
+        h = F.adaptive_avg_pool2d(h, 1).flatten(1)
+        return F.linear(h, P["10.weight"], P["10.bias"])
+
+    x = torch.tensor(g.uniform(-1, 1, size=(4, 3, 12, 12)).astype(np.float32))
+    t = torch.tensor([0, 2, 1, 2])
+    init = [("init." + n, p.detach().clone()) for n, p in P.items()]
+    opt = torch.optim.AdamW(list(P.values()), lr=1e-2, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.05)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=3, eta_min=1e-3)
+    losses = []
+    for _ in range(3):
+        opt.zero_grad()
+        loss = F.cross_entropy(forward(x), t)
+        loss.backward()
+        opt.step()
+        schedule.step()
+        losses.append(loss.item())
+    write("resnet_adamw.txt",
+          [("x", x), ("targets", t.float()), ("losses", torch.tensor(losses))] + init +
+          [("final." + n, p) for n, p in P.items()] + [("final." + n, b) for n, b in B.items()],
+          "a residual CNN (conv-BN-ReLU stem, two basic blocks, one with a strided 1x1 shortcut, "
+          "global average pool, dense to 3 classes): three AdamW steps (lr 1e-2, weight decay "
+          "0.05) with CosineAnnealingLR(T_max 3, eta_min 1e-3), cross-entropy")
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     conv2d_cases()
@@ -200,3 +319,5 @@ if __name__ == "__main__":
     bce_cases()
     adam_seed_network()
     contract_program()
+    more_ops()
+    resnet_adamw()

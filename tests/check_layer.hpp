@@ -1,0 +1,89 @@
+// check_layer: the one generic layer test (in the spirit of dlib's test_layer), run on every
+// layer. For a module and an input shape it checks that
+//   - output_shape() gives forward()'s shape, in training and in eval mode;
+//   - autograd's gradients of the input and of every parameter match finite differences
+//     (check_gradients), in training and in eval mode;
+//   - forward_owned() on a copy gives what forward() gives, bit for bit;
+//   - eval mode is a pure function: two calls agree and leave the buffers alone;
+//   - a checkpoint round trip restores every parameter and buffer after they were changed.
+#pragma once
+
+#include <unistd.h>
+#include <cstring>
+#include <filesystem>
+
+#include "gradcheck.hpp"
+
+namespace glia::testing {
+
+inline bool same_bits(const Tensor& a, const Tensor& b) {
+  return a.shape() == b.shape() &&
+         std::memcmp(a.data(), b.data(), sizeof(float) * static_cast<size_t>(a.numel())) == 0;
+}
+
+inline std::vector<Tensor> copies(const std::vector<Tensor>& tensors) {
+  std::vector<Tensor> out;
+  for (const Tensor& t : tensors) out.push_back(t.clone());
+  return out;
+}
+
+inline void check_layer(nn::Module& layer, const Shape& input_shape, uint64_t seed = 1) {
+  Rng rng(seed);
+  // Distinct values away from zero: no ties for pooling, no kinks of relu within a step.
+  Tensor x = distinct_values(input_shape, rng,
+                             0.37f / static_cast<float>(shape_numel(input_shape)) + 0.013f);
+
+  for (bool training : {true, false}) {
+    INFO("check_layer: " << layer.type_name() << " on " << shape_str(input_shape) << ", "
+                         << (training ? "training" : "eval") << " mode");
+    layer.train(training);
+    {
+      NoGradGuard no_grad;
+      const Tensor y = layer.forward(x);
+      CHECK(layer.output_shape(input_shape) == y.shape());
+      const Tensor owned = layer.forward_owned(x.clone());
+      if (!training || layer.buffer_count() == 0) {
+        CHECK(same_bits(owned, layer.forward(x)));
+      }
+    }
+    std::vector<Tensor> inputs{x.clone().requires_grad(true)};
+    for (const Tensor& p : layer.parameters()) inputs.push_back(p);
+    check_gradients([&](const std::vector<Tensor>& in) { return layer.forward(in[0]); }, inputs);
+  }
+
+  // Eval mode: a pure function of the input.
+  layer.eval();
+  const std::vector<Tensor> buffers_before = copies(layer.buffers());
+  Tensor first, second;
+  {
+    NoGradGuard no_grad;
+    first = layer.forward(x).clone();
+    second = layer.forward(x);
+  }
+  CHECK(same_bits(first, second));
+  const std::vector<Tensor> buffers_after = layer.buffers();
+  for (size_t i = 0; i < buffers_after.size(); ++i) {
+    CHECK(same_bits(buffers_before[i], buffers_after[i]));
+  }
+
+  // Checkpoint round trip: save, scribble over the state, load, compare.
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("glia_check_layer_" + std::to_string(::getpid()) + ".glia"))
+                               .string();
+  const std::vector<NamedTensor> state = layer.named_state();
+  std::vector<Tensor> saved;
+  for (const NamedTensor& s : state) saved.push_back(s.tensor.clone());
+  io::save(layer, path);
+  for (const NamedTensor& s : state) {
+    Tensor t = s.tensor;
+    as_array(t) += 1.5f;
+  }
+  io::load(layer, path);
+  std::filesystem::remove(path);
+  for (size_t i = 0; i < state.size(); ++i) {
+    INFO("state tensor " << state[i].name);
+    CHECK(same_bits(state[i].tensor, saved[i]));
+  }
+}
+
+}  // namespace glia::testing

@@ -1,0 +1,148 @@
+// check_layer on every layer glia has, and on containers and a user-defined module.
+#include "check_layer.hpp"
+
+using namespace glia;
+using glia::testing::check_layer;
+
+TEST_CASE("layers: every built-in layer passes check_layer") {
+  manual_seed(5);
+  SECTION("Conv2d") {
+    nn::Conv2d conv(3, 4, 3, 2, 1);
+    check_layer(conv, {2, 3, 7, 6});
+  }
+  SECTION("Conv2d without bias") {
+    nn::Conv2d conv(2, 3, 1);
+    check_layer(conv, {2, 2, 3, 5});
+  }
+  SECTION("BatchNorm2d") {
+    nn::BatchNorm2d bn(3, 1e-5f, 0.1f);
+    check_layer(bn, {4, 3, 2, 3});
+  }
+  SECTION("Dense") {
+    nn::Dense dense(6, 4);
+    check_layer(dense, {3, 6});
+  }
+  SECTION("ReLU") {
+    nn::ReLU layer;
+    check_layer(layer, {2, 3, 4});
+  }
+  SECTION("LeakyReLU") {
+    nn::LeakyReLU layer(0.2f);
+    check_layer(layer, {2, 7});
+  }
+  SECTION("Tanh") {
+    nn::Tanh layer;
+    check_layer(layer, {3, 5});
+  }
+  SECTION("Sigmoid") {
+    nn::Sigmoid layer;
+    check_layer(layer, {3, 5});
+  }
+  SECTION("MaxPool2d") {
+    nn::MaxPool2d layer(3, 2);
+    check_layer(layer, {2, 2, 7, 8});
+  }
+  SECTION("AvgPool2d") {
+    nn::AvgPool2d layer(2);
+    check_layer(layer, {2, 2, 5, 6});
+  }
+  SECTION("GlobalAvgPool2d") {
+    nn::GlobalAvgPool2d layer;
+    check_layer(layer, {2, 3, 4, 5});
+  }
+  SECTION("ZeroPad2d") {
+    nn::ZeroPad2d layer(1, 2, 0, 3);
+    check_layer(layer, {1, 2, 3, 4});
+  }
+  SECTION("Flatten") {
+    nn::Flatten layer;
+    check_layer(layer, {2, 3, 2, 2});
+  }
+  SECTION("Dropout (a fixed mask per call: the generator is reseeded)") {
+    // Training draws a new mask per call, so the gradient check would see a different
+    // function each time: this wrapper reseeds the layer's generator before every call.
+    struct SeededDropout : nn::Module {
+      Rng rng{3};
+      std::shared_ptr<nn::Dropout> dropout;
+      SeededDropout() {
+        dropout = register_module("dropout", std::make_shared<nn::Dropout>(0.4f, rng));
+      }
+      Tensor forward(const Tensor& x) override {
+        rng.reseed(3);
+        return dropout->forward(x);
+      }
+    } layer;
+    check_layer(layer, {3, 8});
+  }
+  SECTION("Sequential") {
+    nn::Sequential net;
+    net.add(nn::Conv2d(2, 3, 3, 1, 1))
+        .add(nn::BatchNorm2d(3))
+        .add(nn::ReLU())
+        .add(nn::MaxPool2d(2));
+    net.add(nn::Flatten()).add(nn::Dense(3 * 2 * 2, 2));
+    check_layer(net, {2, 2, 4, 5});
+  }
+  SECTION("Residual with identity and with a strided 1x1 shortcut") {
+    nn::Sequential body;
+    body.add(nn::Conv2d(3, 3, 3, 1, 1)).add(nn::BatchNorm2d(3)).add(nn::Tanh());
+    nn::Residual identity(std::move(body));
+    check_layer(identity, {2, 3, 4, 4});
+    nn::Sequential strided_body;
+    strided_body.add(nn::Conv2d(2, 4, 3, 2, 1)).add(nn::BatchNorm2d(4));
+    nn::Residual projected(std::move(strided_body), nn::Conv2d(2, 4, 1, 2, 0, false));
+    check_layer(projected, {2, 2, 5, 5});
+  }
+}
+
+// A module written as a user would: parameters, a buffer and children registered by hand, and
+// its own forward().
+class ScaledMlp : public nn::Module {
+ public:
+  ScaledMlp() {
+    fc1_ = register_module("fc1", std::make_shared<nn::Dense>(4, 6));
+    fc2_ = register_module("fc2", std::make_shared<nn::Dense>(6, 2));
+    scale_ = register_parameter("scale", Tensor::full({2}, 0.5f));
+    calls_ = register_buffer("calls", Tensor::zeros({1}));
+  }
+  Tensor forward(const Tensor& x) override {
+    if (is_training()) calls_.data()[0] += 1.0f;  // state that is saved, not trained
+    return fc2_->forward(glia::tanh(fc1_->forward(x))) * scale_;
+  }
+
+ private:
+  std::shared_ptr<nn::Dense> fc1_, fc2_;
+  Tensor scale_, calls_;
+};
+
+TEST_CASE(
+    "layers: a user-defined Module gets parameters, buffers, modes, checkpoints and a summary") {
+  manual_seed(2);
+  ScaledMlp m;
+  std::vector<std::string> names;
+  for (const NamedTensor& p : m.named_parameters()) names.push_back(p.name);
+  CHECK(names ==
+        std::vector<std::string>{"scale", "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"});
+  CHECK(m.named_buffers().size() == 1);
+  CHECK(m.parameter_count() == 2 + 4 * 6 + 6 + 6 * 2 + 2);
+  CHECK(m.type_name() == "ScaledMlp");
+  m.eval();
+  CHECK_FALSE(m.named_children()[0].module->is_training());  // eval() reaches the children
+  m.train();
+  check_layer(m, {3, 4});
+  CHECK(m.output_shape({5, 4}) == Shape{5, 2});  // traced: the default output_shape
+  std::ostringstream summary;
+  m.summary(summary, {1, 4});
+  CHECK_THAT(summary.str(), Catch::Contains("fc1 (Dense)"));
+  CHECK_THAT(summary.str(), Catch::Contains("Output shape: (None, 2)"));
+  CHECK_THAT(summary.str(), Catch::Contains("Total params: 47"));
+  // Names must be unique and plain.
+  struct Bad : nn::Module {
+    Bad() {
+      register_parameter("w", Tensor::zeros({1}));
+      register_parameter("w", Tensor::zeros({1}));
+    }
+    Tensor forward(const Tensor& x) override { return x; }
+  };
+  CHECK_THROWS_WITH(Bad(), Catch::Contains("'w' is already registered"));
+}
