@@ -52,3 +52,31 @@ TEST_CASE("errors: layers and Sequential check shapes before running") {
   CHECK_THROWS_AS(nn::Dropout(1.0f), std::invalid_argument);
   CHECK_THROWS_AS(net[3], std::invalid_argument);
 }
+
+TEST_CASE("errors: the new ops name themselves and the shapes") {
+  Tensor x = Tensor::zeros({2, 3, 4, 5});
+  CHECK_THROWS_WITH(x + Tensor::zeros({2, 4}),
+                    Contains("add") && Contains("{2, 3, 4, 5}") && Contains("{2, 4}"));
+  CHECK_THROWS_WITH(x * Tensor::zeros({3, 2, 1, 1}),
+                    Contains("mul") && Contains("do not broadcast"));
+  CHECK_THROWS_WITH(sum(x, 4), Contains("sum") && Contains("dim 4 is out of range"));
+  CHECK_THROWS_WITH(mean(x, {1, 1}), Contains("mean") && Contains("twice"));
+  CHECK_THROWS_WITH(softmax(x, -5), Contains("softmax") && Contains("dim -5"));
+  CHECK_THROWS_WITH(cross_entropy(Tensor::zeros({3, 4}), Tensor::zeros({2})),
+                    Contains("cross_entropy") && Contains("{3, 4}") && Contains("{2}"));
+  CHECK_THROWS_WITH(cross_entropy(Tensor::zeros({2, 4}), Tensor::from({1, 4}, {2})),
+                    Contains("cross_entropy") && Contains("target 4"));
+  CHECK_THROWS_WITH(cross_entropy(Tensor::zeros({2, 4}), Tensor::from({1, 0.5f}, {2})),
+                    Contains("not a class index"));
+  CHECK_THROWS_WITH(cross_entropy(Tensor::zeros({2, 4}), Tensor::zeros({2}), 1.5f),
+                    Contains("label_smoothing"));
+  CHECK_THROWS_WITH(avg_pool2d(x, 5), Contains("avg_pool2d") && Contains("larger than the input"));
+  CHECK_THROWS_WITH(global_avg_pool2d(Tensor::zeros({2, 3})),
+                    Contains("global_avg_pool2d") && Contains("{2, 3}"));
+  CHECK_THROWS_WITH(cat({x, Tensor::zeros({2, 3, 4, 6})}, 1),
+                    Contains("cat") && Contains("{2, 3, 4, 6}"));
+  CHECK_THROWS_WITH(cat({}, 0), Contains("cat"));
+  Rng rng(1);
+  CHECK_THROWS_WITH(dropout(x, 1.5f, true, rng), Contains("dropout") && Contains("1.5"));
+  CHECK_THROWS_WITH(leaky_relu(Tensor(), 0.1f), Contains("leaky_relu"));
+}

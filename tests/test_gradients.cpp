@@ -157,3 +157,58 @@ TEST_CASE("gradient: Conv2d layer with stride and padding, Dense without bias") 
   Tensor y = param({2, 4}, rng);
   check_gradients([&](const auto& in) { return dense.forward(in[0]); }, {y, dense.parameters()[0]});
 }
+
+TEST_CASE("gradient: broadcasting add, sub and mul (per channel, trailing axis, leading axes)") {
+  Rng rng(20);
+  Tensor x = param({2, 3, 2, 3}, rng);
+  for (const Shape& other : {Shape{1, 3, 1, 1}, Shape{3}, Shape{3, 1, 1}, Shape{2, 1, 2, 3}}) {
+    DYNAMIC_SECTION("with " << shape_str(other)) {
+      Tensor c = param(other, rng);
+      check_gradients([](const auto& in) { return in[0] + in[1]; }, {x, c});
+      check_gradients([](const auto& in) { return in[1] - in[0]; }, {x, c});
+      check_gradients([](const auto& in) { return in[0] * in[1]; }, {x, c});
+    }
+  }
+}
+
+TEST_CASE("gradient: sum and mean along axes, with and without keepdim") {
+  Rng rng(21);
+  Tensor x = param({2, 3, 4}, rng);
+  check_gradients([](const auto& in) { return sum(in[0], 0); }, {x});
+  check_gradients([](const auto& in) { return mean(in[0], -1, true); }, {x});
+  check_gradients([](const auto& in) { return mean(in[0], {0, 2}); }, {x});
+  check_gradients([](const auto& in) { return sum(in[0], {1, 2}, true); }, {x});
+}
+
+TEST_CASE("gradient: softmax, log_softmax and cross_entropy") {
+  Rng rng(22);
+  Tensor x = param({3, 4, 2}, rng, 2.0f);
+  check_gradients([](const auto& in) { return softmax(in[0], 1); }, {x});
+  check_gradients([](const auto& in) { return log_softmax(in[0], -1); }, {x});
+  Tensor z = param({4, 5}, rng, 3.0f);
+  const Tensor t = Tensor::from({4, 0, 2, 4}, {4});
+  check_gradients([&](const auto& in) { return cross_entropy(in[0], t); }, {z});
+  check_gradients([&](const auto& in) { return cross_entropy(in[0], t, 0.3f); }, {z});
+}
+
+TEST_CASE("gradient: leaky_relu, tanh, avg_pool2d, global_avg_pool2d, cat and dropout") {
+  Rng rng(23);
+  Tensor a = distinct_values({3, 7}, rng, 0.3f).requires_grad(true);
+  check_gradients([](const auto& in) { return leaky_relu(in[0], 0.2f); }, {a});
+  check_gradients([](const auto& in) { return glia::tanh(in[0]); }, {a});
+  Tensor x = param({2, 2, 5, 6}, rng);
+  check_gradients([](const auto& in) { return avg_pool2d(in[0], 2); }, {x});
+  check_gradients([](const auto& in) { return avg_pool2d(in[0], 3, 2); }, {x});
+  check_gradients([](const auto& in) { return global_avg_pool2d(in[0]); }, {x});
+  Tensor b = param({2, 1, 5, 6}, rng), c = param({2, 3, 5, 6}, rng);
+  check_gradients([](const auto& in) { return cat({in[0], in[1], in[2]}, 1); }, {x, b, c});
+  Tensor wide = param({2, 2, 5, 3}, rng);
+  check_gradients([](const auto& in) { return cat({in[0], in[1]}, -1); }, {x, wide});
+  Rng mask(4);
+  check_gradients(
+      [&](const auto& in) {
+        mask.reseed(4);  // the same mask on every call
+        return dropout(in[0], 0.5f, true, mask);
+      },
+      {a});
+}
