@@ -1,7 +1,10 @@
-# Warnings for glia's own targets (never exported to users).
+# Warnings for glia's own targets (never exported to users). GLIA_WERROR makes them errors
+# (CI builds with it, so that no configuration a user is told to build can warn).
+option(GLIA_WERROR "Treat warnings in glia's own code as errors" OFF)
+
 function(glia_enable_warnings target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow=local
-    -Wnon-virtual-dtor -Wcast-align -Woverloaded-virtual)
+    -Wnon-virtual-dtor -Wcast-align -Woverloaded-virtual $<$<BOOL:${GLIA_WERROR}>:-Werror>)
 endfunction()
 
 # -march=native for glia's own targets when GLIA_NATIVE is on (never exported to users).

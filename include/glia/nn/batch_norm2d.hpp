@@ -1,6 +1,7 @@
 // BatchNorm2d layer over batch_norm(): gamma (ones) and beta (zeros) are trained; running_mean
-// (zeros) and running_var (ones) are buffers. Defaults follow the seed network's Keras layer
-// (epsilon 1e-3, momentum 0.99 in Keras' convention = 0.01 here); PyTorch's are 1e-5 and 0.1.
+// (zeros) and running_var (ones) are buffers. The defaults are PyTorch's (eps 1e-5, momentum
+// 0.1: running = 0.9 running + 0.1 batch). Keras' defaults (epsilon 1e-3, momentum 0.99) are
+// BatchNorm2d(c, 1e-3f, 0.01f) here, as the seed network uses.
 #pragma once
 
 #include "glia/nn/module.hpp"
@@ -10,7 +11,7 @@ namespace glia::nn {
 
 class BatchNorm2d : public Module {
  public:
-  explicit BatchNorm2d(int64_t channels, float eps = 1e-3f, float momentum = 0.01f)
+  explicit BatchNorm2d(int64_t channels, float eps = 1e-5f, float momentum = 0.1f)
       : eps_(eps), momentum_(momentum) {
     check_arg(channels > 0, "BatchNorm2d", "channels must be positive, got ", channels);
     check_arg(eps > 0.0f && momentum >= 0.0f && momentum <= 1.0f, "BatchNorm2d",

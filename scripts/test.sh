@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Every check CI makes, in order: the default build (warnings as errors) and its tests, then the
+# other configurations a user may build. Run from the repository root after
+# scripts/install-deps.sh. Each step prints what it runs; the first failure stops the script.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=${JOBS:-2}
+step() { echo; echo "=== $*"; }
+
+step "default build (-march=native), warnings as errors, every test"
+cmake -S . -B build -DGLIA_WERROR=ON
+cmake --build build -j"$jobs"
+ctest --test-dir build --output-on-failure
+
+step "portable build (GLIA_NATIVE=OFF, as packages and the install command build it): library tests"
+cmake -S . -B build-portable -DGLIA_NATIVE=OFF -DGLIA_WERROR=ON -DGLIA_BUILD_EXAMPLES=OFF \
+  -DGLIA_BUILD_BENCHMARKS=OFF
+cmake --build build-portable -j"$jobs"
+ctest --test-dir build-portable --output-on-failure -E install_and_find_package
+
+step "AVX-512 code generation (-march=x86-64-v4), compiled only: no warnings on AVX-512 machines"
+cmake -S . -B build-avx512 -DGLIA_NATIVE=OFF -DGLIA_WERROR=ON -DCMAKE_CXX_FLAGS=-march=x86-64-v4 \
+  -DGLIA_BUILD_TESTS=OFF -DGLIA_BUILD_BENCHMARKS=ON
+cmake --build build-avx512 -j"$jobs"
+
+echo; echo "=== all checks passed"
