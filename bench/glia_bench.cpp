@@ -251,7 +251,7 @@ BENCHMARK(BM_MaxPoolBackward)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_PeakFlops(benchmark::State& state) {
   double gflops = 0;
-  for (auto _ : state) gflops = bench::measure_peak_gflops(0.25);
+  for (auto _ : state) gflops = bench::measure_peak_gflops(best_isa(), 0.25);
   state.counters["GFLOP/s"] = gflops;
   state.counters["threads"] = num_threads();
 }

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "glia/autograd/node.hpp"
+#include "glia/support/cpu.hpp"
 #include "glia/ops/elementwise.hpp"
 #include "glia/tensor/block_cache.hpp"
 
@@ -40,8 +41,7 @@ __attribute__((target("avx2"))) void masked_copy_avx2(const float* g, const uint
 }
 
 bool has_avx2() {
-  static const bool has = __builtin_cpu_supports("avx2");
-  return has;
+  return active_isa() != Isa::reference;  // AVX-512 machines have AVX2 too
 }
 
 // relu of `in` into `out` (which may be `in`), and its bit mask when the backward pass needs it.

@@ -1,9 +1,11 @@
-// 2-D convolution (cross-correlation, as in every DL framework) by im2col + GEMM.
+// 2-D convolution (cross-correlation, as in every DL framework).
 //
 // Shapes: x {N, C, H, W}, weight {O, C, KH, KW}, bias {O} or undefined -> y {N, O, OH, OW},
 // OH = (H + 2*padding - KH) / stride + 1 (floor), likewise OW. Zero padding on all four sides.
 //
-// The kernels are exposed for benchmarks and tests; use conv2d() in models.
+// The kernels run the ISA glia::active_isa() names (glia/support/cpu.hpp): tuned AVX-512 or
+// AVX2 kernels, or the portable reference path (im2col + Eigen) that they are tested against.
+// The three directions are exposed for benchmarks and tests; use conv2d() in models.
 #pragma once
 
 #include <utility>
@@ -35,11 +37,5 @@ Tensor conv2d_backward_input(const Tensor& grad_y, const Tensor& weight, const S
 std::pair<Tensor, Tensor> conv2d_backward_weights(const Tensor& grad_y, const Tensor& x,
                                                   const Shape& weight_shape, int64_t stride,
                                                   int64_t padding, bool with_bias);
-
-// Which GEMM kernels conv2d uses. `automatic` (the default) picks the AVX2 + FMA kernels when
-// the CPU has them; `reference` is the plain Eigen path the tuned kernels are tested against.
-enum class ConvKernel { automatic, reference, avx2 };
-void set_conv_kernel(ConvKernel kernel);  // throws std::invalid_argument for avx2 without AVX2
-ConvKernel active_conv_kernel();          // reference or avx2
 
 }  // namespace glia
