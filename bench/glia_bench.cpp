@@ -2,6 +2,8 @@
 // every OpenMP thread. Run: build/bench/glia_bench  (see docs/performance.md).
 #include <benchmark/benchmark.h>
 
+#include <sys/resource.h>
+
 #include <chrono>
 
 #include <glia/glia.hpp>
@@ -69,14 +71,19 @@ void BM_TrainStep(benchmark::State& state) {
   for (auto _ : state) step();
   state.SetItemsProcessed(state.iterations() * batch);
   set_flop_counters(state, 1.07e9 * static_cast<double>(batch), watch.seconds());
+  // The process's peak resident memory so far: the step's peak when this benchmark runs alone
+  // (glia_bench --benchmark_filter=BM_TrainStep), as docs/performance.md runs it.
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  state.counters["peak_MB"] = static_cast<double>(usage.ru_maxrss) / 1024.0;
 }
 BENCHMARK(BM_TrainStep)->Arg(32)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3.0);
 
+// Inference as the example runs it: batch norm folded into the convolution (nn::fold_batch_norm).
 void BM_Inference(benchmark::State& state) {
   const int64_t batch = state.range(0);
   manual_seed(1);
-  nn::Sequential net = brain_tumor::seed_network();
-  net.eval();
+  nn::Sequential net = nn::fold_batch_norm(brain_tumor::seed_network());
   Rng rng(1);
   const Tensor x = Tensor::rand({batch, 3, 240, 240}, rng);
   NoGradGuard no_grad;

@@ -178,3 +178,54 @@ TEST_CASE("training: a fixed seed and thread count give bit-identical parameters
   };
   CHECK(train() == train());
 }
+
+TEST_CASE("nn: fold_batch_norm folds conv + batch norm for inference, exact up to rounding") {
+  manual_seed(11);
+  Rng rng(4);
+  auto conv_bn = [](nn::Sequential& s, int64_t in, int64_t out, int64_t stride, bool bias) {
+    s.add(nn::Conv2d(in, out, 3, stride, 1, bias)).add(nn::BatchNorm2d(out));
+  };
+  nn::Sequential net({3, 12, 12});
+  conv_bn(net, 3, 8, 1, true);
+  net.add(nn::ReLU());
+  nn::Sequential body, shortcut;
+  conv_bn(body, 8, 8, 2, false);
+  body.add(nn::ReLU());
+  conv_bn(body, 8, 8, 1, false);
+  shortcut.add(nn::Conv2d(8, 8, 1, 2, 0, false)).add(nn::BatchNorm2d(8));
+  net.add(nn::Residual(std::move(body), std::move(shortcut)));
+  net.add(nn::GlobalAvgPool2d()).add(nn::Flatten()).add(nn::Dense(8, 2));
+  // Batch-norm statistics and affine parameters away from their initial values.
+  for (const NamedTensor& t : net.named_state()) {
+    if (t.name.find("running_var") != std::string::npos ||
+        t.name.find("gamma") != std::string::npos) {
+      Tensor v = t.tensor;
+      as_array(v) = as_array(Tensor::rand(v.shape(), rng, 0.5f, 2.0f));
+    } else if (t.name.find("running_mean") != std::string::npos ||
+               t.name.find("beta") != std::string::npos ||
+               t.name.find("bias") != std::string::npos) {
+      Tensor v = t.tensor;
+      as_array(v) = as_array(Tensor::rand(v.shape(), rng, -1.0f, 1.0f));
+    }
+  }
+  const std::vector<NamedTensor> before = net.named_state();
+  std::vector<Tensor> saved;
+  for (const NamedTensor& t : before) saved.push_back(t.tensor.clone());
+  net.eval();
+  const Tensor x = Tensor::rand({4, 3, 12, 12}, rng, -1, 1);
+  NoGradGuard no_grad;
+  const Tensor expected = net.forward(x);
+  nn::Sequential folded = nn::fold_batch_norm(net);
+  CHECK_FALSE(folded.is_training());
+  CHECK(folded.size() == net.size() - 1);  // the stem's batch norm is gone
+  CHECK(folded.buffer_count() == 0);       // every batch norm was folded, the residual's too
+  const Tensor got = folded.forward(x);
+  REQUIRE(got.shape() == expected.shape());
+  for (int64_t i = 0; i < got.numel(); ++i) {
+    CHECK(got.data()[i] == Approx(expected.data()[i]).epsilon(1e-5).margin(1e-5));
+  }
+  // The original is untouched.
+  for (size_t i = 0; i < before.size(); ++i) {
+    CHECK((as_array(before[i].tensor) == as_array(saved[i])).all());
+  }
+}

@@ -23,7 +23,7 @@ struct EvaluateOptions {
 
 int run_evaluate(const EvaluateOptions& o) {
   apply_threads(o.threads);
-  glia::nn::Sequential net = load_model(o.model).net;
+  glia::nn::Sequential net = load_for_inference(o.model);
   const PreparedSet set = prepare_images(list_class_folders(o.data), o.strict);
   for (const SkippedFile& s : set.skipped) {
     std::cerr << kWarningPrefix << "skipped '" << s.relative << "': " << s.reason << "\n";

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include <glia/io/checkpoint.hpp>
+#include <glia/nn/fold.hpp>
 #ifdef BRAIN_TUMOR_HAS_KERAS
 #include <glia/io/keras_h5.hpp>
 #endif
@@ -33,6 +34,10 @@ LoadedModel load_model(const std::string& path) {
     model.net.pop_back();
   model.net.eval();
   return model;
+}
+
+glia::nn::Sequential load_for_inference(const std::string& path) {
+  return glia::nn::fold_batch_norm(load_model(path).net);
 }
 
 bool is_keras_file(const std::string& path) {

@@ -16,6 +16,9 @@ struct LoadedModel {
 // checkpoint; a final sigmoid is dropped). Throws std::runtime_error naming the file.
 LoadedModel load_model(const std::string& path);
 
+// The model for inference: load_model() with batch norm folded into its convolutions.
+glia::nn::Sequential load_for_inference(const std::string& path);
+
 bool is_keras_file(const std::string& path);
 // The Keras model as saved (a final sigmoid included).
 glia::nn::Sequential load_keras(const std::string& path);

@@ -20,7 +20,7 @@ struct PredictOptions {
 
 int run_predict(const PredictOptions& o) {
   apply_threads(o.threads);
-  glia::nn::Sequential net = load_model(o.model).net;
+  glia::nn::Sequential net = load_for_inference(o.model);
   glia::NoGradGuard no_grad;
   int failures = 0;
   for (const std::string& path : o.images) {

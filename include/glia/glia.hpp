@@ -32,6 +32,7 @@
 #include "glia/nn/conv2d.hpp"
 #include "glia/nn/dense.hpp"
 #include "glia/nn/dropout.hpp"
+#include "glia/nn/fold.hpp"
 #include "glia/nn/init.hpp"
 #include "glia/nn/module.hpp"
 #include "glia/nn/pooling.hpp"

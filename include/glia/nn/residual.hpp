@@ -53,6 +53,8 @@ class Residual : public Module {
 
   Module& body() const { return *body_; }
   Module* shortcut() const { return shortcut_.get(); }  // null for the identity
+  const std::shared_ptr<Module>& body_ptr() const { return body_; }
+  const std::shared_ptr<Module>& shortcut_ptr() const { return shortcut_; }
 
  private:
   std::shared_ptr<Module> body_, shortcut_;
