@@ -120,7 +120,7 @@ TEST_CASE("checkpoint: bad files throw, name the file and the problem, and chang
 
   std::vector<nn::NamedTensor> extra = net.named_state();
   extra.push_back({"9.extra", Tensor::zeros({1})});
-  io::save_tensors(extra, dir.file("extra.glia"));
+  io::save_checkpoint(dir.file("extra.glia"), extra);
   expect_failure(dir.file("extra.glia"), "unexpected tensor '9.extra'");
 }
 
@@ -132,4 +132,91 @@ TEST_CASE("checkpoint: a failed save leaves the previous file intact") {
   const std::string before = bytes_of(path);
   CHECK_THROWS_WITH(save(net, dir.file("no/such/folder/net.glia")), Contains("cannot write"));
   CHECK(bytes_of(path) == before);
+}
+
+TEST_CASE("checkpoint: a non-zero reserved header field is rejected") {
+  TempDir dir;
+  nn::Sequential net = small_net();
+  save(net, dir.file("net.glia"));
+  std::string bytes = bytes_of(dir.file("net.glia"));
+  for (int byte = 28; byte < 32; ++byte) {
+    std::string bad = bytes;
+    bad[static_cast<size_t>(byte)] = 0x01;
+    write_bytes(dir.file("bad.glia"), bad);
+    CHECK_THROWS_WITH(load(net, dir.file("bad.glia")),
+                      Contains("reserved header field") && Contains("bytes 28-31"));
+  }
+}
+
+TEST_CASE("checkpoint: a file of format version 1 (glia 0.1) still loads") {
+  // tests/data/checkpoint_v1.glia: glia 0.1's writer, this network with manual_seed(5) and
+  // running statistics 0.25 * (i + 1), 1.5 + i.
+  manual_seed(5);
+  nn::Sequential expected = small_net();
+  manual_seed(6);
+  nn::Sequential net = small_net();
+  load(net, std::string(GLIA_TEST_DATA_DIR) + "/checkpoint_v1.glia");
+  const std::vector<NamedTensor> got = net.named_parameters(), want = expected.named_parameters();
+  for (size_t i = 0; i < got.size(); ++i) {
+    CHECK((as_array(got[i].tensor) == as_array(want[i].tensor)).all());
+  }
+  CHECK(net.named_buffers()[0].tensor.data()[2] == 0.75f);
+  CHECK(net.named_buffers()[1].tensor.data()[2] == 3.5f);
+}
+
+TEST_CASE("checkpoint: the architecture is recorded, so load_model rebuilds the model alone") {
+  TempDir dir;
+  manual_seed(3);
+  nn::Sequential net({2, 6, 6});
+  net.add(nn::ZeroPad2d(1, 0, 2, 1)).add(nn::Conv2d(2, 4, 3, 1, 1)).add(nn::BatchNorm2d(4));
+  nn::Sequential body;
+  body.add(nn::Conv2d(4, 4, 3, 1, 1, false)).add(nn::LeakyReLU(0.2f));
+  net.add(nn::Residual(std::move(body))).add(nn::MaxPool2d(2)).add(nn::AvgPool2d(1));
+  net.add(nn::GlobalAvgPool2d()).add(nn::Flatten()).add(nn::Dropout(0.3f)).add(nn::Dense(4, 3));
+  net.add(nn::Tanh()).add(nn::Sigmoid()).add(nn::ReLU());
+  save(net, dir.file("net.glia"));
+  std::shared_ptr<nn::Module> loaded = io::load_model(dir.file("net.glia"));
+  REQUIRE(loaded != nullptr);
+  CHECK_FALSE(loaded->is_training());
+  CHECK(state_of(*loaded) == state_of(net));
+  net.eval();
+  Rng rng(1);
+  const Tensor x = Tensor::rand({2, 2, 6, 6}, rng);
+  const Tensor a = net.forward(x), b = loaded->forward(x);
+  CHECK((as_array(a) == as_array(b)).all());
+  CHECK(dynamic_cast<nn::Sequential&>(*loaded).example_shape() == Shape{2, 6, 6});
+
+  // A model with a module glia cannot describe is saved without an architecture.
+  struct Custom : nn::Module {
+    Tensor forward(const Tensor& x) override { return x; }
+  };
+  nn::Sequential custom;
+  custom.add(nn::Dense(2, 2)).add(Custom());
+  save(custom, dir.file("custom.glia"));
+  CHECK_THROWS_WITH(io::load_model(dir.file("custom.glia")),
+                    Contains("does not record an architecture"));
+}
+
+TEST_CASE("checkpoint: a bad recorded architecture is refused before anything is allocated") {
+  TempDir dir;
+  auto with_architecture = [&](const std::string& architecture) {
+    const std::string path = dir.file("arch.glia");
+    io::save_checkpoint(path, {{"weight", Tensor::zeros({2, 2})}, {"extra", Tensor::zeros({2})}},
+                        "{\"architecture\": " + architecture + "}");
+    return path;
+  };
+  CHECK_THROWS_WITH(io::load_model(with_architecture(
+                        R"({"type": "Dense", "in": 1000000, "out": 1000000, "bias": true})")),
+                    Contains("more parameters than its file"));
+  CHECK_THROWS_WITH(io::load_model(with_architecture(R"({"type": "Conv3d"})")),
+                    Contains("unknown layer type 'Conv3d'"));
+  CHECK_THROWS_WITH(io::load_model(with_architecture(R"({"type": "Dense", "in": -2, "out": 2})")),
+                    Contains("field 'in'"));
+  CHECK_THROWS_WITH(io::load_model(with_architecture(R"({"type": "Sequential", "layers": 7})")),
+                    Contains("'layers'"));
+  CHECK_THROWS_WITH(io::load_model(with_architecture(R"([1, 2])")), Contains("JSON object"));
+  // Well-formed, but its tensors are not the file's.
+  CHECK_THROWS_WITH(
+      io::load_model(with_architecture(R"({"type": "Dense", "in": 2, "out": 2, "bias": true})")),
+      Contains("missing tensor 'bias'"));
 }

@@ -17,8 +17,18 @@ namespace brain_tumor {
 LoadedModel load_model(const std::string& path) {
   LoadedModel model;
   if (glia::io::is_checkpoint_file(path)) {
-    model.net = seed_network();
-    glia::load(model.net, path);
+    // The checkpoint records its architecture; files of glia 0.1 do not, and hold the seed's.
+    if (glia::io::architecture_of(glia::io::read_checkpoint(path)).empty()) {
+      model.net = seed_network();
+      glia::load(model.net, path);
+    } else {
+      const std::shared_ptr<glia::nn::Module> loaded = glia::io::load_model(path);
+      if (const auto sequential = std::dynamic_pointer_cast<glia::nn::Sequential>(loaded)) {
+        model.net = *sequential;
+      } else {
+        model.net.add(loaded);
+      }
+    }
     model.format = "glia checkpoint";
   } else if (is_keras_file(path)) {
     model.net = load_keras(path);

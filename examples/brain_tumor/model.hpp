@@ -12,8 +12,9 @@ struct LoadedModel {
   std::string format;        // "glia checkpoint" or "Keras HDF5"
 };
 
-// A glia checkpoint of the seed network, or a Keras HDF5 model (the seed's published
-// checkpoint; a final sigmoid is dropped). Throws std::runtime_error naming the file.
+// A glia checkpoint (it records its architecture; a glia 0.1 file, which does not, holds the
+// seed network), or a Keras HDF5 model (the seed's published checkpoint; a final sigmoid is
+// dropped). Throws std::runtime_error naming the file.
 LoadedModel load_model(const std::string& path);
 
 // The model for inference: load_model() with batch norm folded into its convolutions.
