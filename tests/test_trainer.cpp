@@ -1,6 +1,7 @@
 // glia::train::Trainer: fit on small problems, validation, callbacks, checkpoints.
 #include <catch2/catch.hpp>
 
+#include <cstring>
 #include <filesystem>
 
 #include <unistd.h>
@@ -108,4 +109,66 @@ TEST_CASE("trainer: bad arguments are named") {
   CHECK_THROWS_WITH(trainer.set_label_smoothing(1.0f), Catch::Contains("label smoothing"));
   trainer.add_callback(std::make_shared<train::ModelCheckpoint>("unused.glia"));
   CHECK_THROWS_WITH(trainer.fit(loader, nullptr, 1), Catch::Contains("no validation loader"));
+}
+
+TEST_CASE("trainer: a run resumed from its state file ends bit-identical to an unbroken one") {
+  const std::string state = (std::filesystem::temp_directory_path() /
+                             ("glia_resume_" + std::to_string(::getpid()) + ".glia"))
+                                .string();
+  data::TensorDataset train_set = blobs(40, 3, 5), val_set = blobs(10, 3, 6);
+  struct Run {
+    nn::Sequential net;
+    std::unique_ptr<optim::AdamW> opt;
+    std::unique_ptr<optim::CosineAnnealingLR> schedule;
+    std::unique_ptr<train::Trainer> trainer;
+    std::shared_ptr<train::ModelCheckpoint> best;
+  };
+  auto make = [&](const std::string& best_path) {
+    manual_seed(7);  // weights and the dropout stream
+    Run r;
+    r.net.add(nn::Dense(2, 16)).add(nn::ReLU()).add(nn::Dropout(0.3f)).add(nn::Dense(16, 3));
+    r.opt = std::make_unique<optim::AdamW>(r.net.parameters(), optim::AdamWOptions{0.02f});
+    r.schedule = std::make_unique<optim::CosineAnnealingLR>(*r.opt, 6);
+    r.trainer = std::make_unique<train::Trainer>(r.net, *r.opt, train::Task::multiclass);
+    r.trainer->set_scheduler(r.schedule.get());
+    r.best = std::make_shared<train::ModelCheckpoint>(best_path);
+    r.trainer->add_callback(r.best);
+    return r;
+  };
+  data::DataLoader train_a = loader_of(train_set, true), val_a = loader_of(val_set, false);
+  Run straight = make(state + ".best_a");
+  straight.trainer->fit(train_a, &val_a, 6);
+
+  data::DataLoader train_b = loader_of(train_set, true), val_b = loader_of(val_set, false);
+  Run first = make(state + ".best_b");
+  first.trainer->set_state_file(state);
+  first.trainer->fit(train_b, &val_b, 3);  // "killed" after epoch 3
+  manual_seed(99);                         // the crash's process state is gone
+  Run second = make(state + ".best_b");
+  second.trainer->set_state_file(state);
+  const int64_t done = second.trainer->resume(state);
+  REQUIRE(done == 3);
+  const train::History history = second.trainer->fit(train_b, &val_b, 6, done);
+
+  REQUIRE(history.size() == 6);
+  for (size_t e = 0; e < 6; ++e) {
+    CHECK(history[e].loss == straight.trainer->history()[e].loss);
+    CHECK(history[e].val_loss == straight.trainer->history()[e].val_loss);
+    CHECK(history[e].lr == straight.trainer->history()[e].lr);
+  }
+  const std::vector<Tensor> a = straight.net.parameters(), b = second.net.parameters();
+  for (size_t i = 0; i < a.size(); ++i) {
+    CHECK(std::memcmp(a[i].data(), b[i].data(),
+                      sizeof(float) * static_cast<size_t>(a[i].numel())) == 0);
+  }
+  CHECK(second.best->best_epoch() == straight.best->best_epoch());
+  CHECK(io::read_file(state + ".best_a") == io::read_file(state + ".best_b"));
+  // A state file of another model is refused, naming the problem.
+  nn::Sequential other;
+  other.add(nn::Dense(2, 3));
+  optim::SGD sgd(other.parameters());
+  train::Trainer wrong(other, sgd, train::Task::multiclass);
+  wrong.add_callback(std::make_shared<train::ModelCheckpoint>("unused.glia"));
+  CHECK_THROWS_WITH(wrong.resume(state), Catch::Contains("does not fit"));
+  for (const char* suffix : {"", ".best_a", ".best_b"}) std::filesystem::remove(state + suffix);
 }

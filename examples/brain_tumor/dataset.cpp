@@ -115,18 +115,18 @@ Image read_bgr(const std::string& path) {
   return image;
 }
 
-Prepared preprocess(const ImageRef& ref, const Image& bgr) {
+Prepared preprocess(const ImageRef& ref, const Image& bgr, int image_size) {
   Prepared p;
   p.ref = ref;
   p.decoded_hash = fnv1a(bgr);
   CropResult cropped = crop_brain_contour(bgr);
   p.contour_found = cropped.found_contour;
-  p.image = resize_bicubic(cropped.image, kImageSize, kImageSize);
+  p.image = resize_bicubic(cropped.image, image_size, image_size);
   return p;
 }
 
 PreparedSet prepare_images(const std::vector<ImageRef>& refs, bool strict,
-                           const std::vector<Image>& generated) {
+                           const std::vector<Image>& generated, int image_size) {
   std::vector<std::optional<Prepared>> results(refs.size());
   std::vector<std::string> errors(refs.size());
   size_t next_generated = 0;
@@ -139,7 +139,7 @@ PreparedSet prepare_images(const std::vector<ImageRef>& refs, bool strict,
     try {
       const Image bgr = ref.path.empty() ? generated.at(generated_index[static_cast<size_t>(i)])
                                          : read_bgr(ref.path);
-      results[static_cast<size_t>(i)] = preprocess(ref, bgr);
+      results[static_cast<size_t>(i)] = preprocess(ref, bgr, image_size);
     } catch (const std::exception& e) {
       errors[static_cast<size_t>(i)] = e.what();
     }
@@ -172,8 +172,8 @@ Split paper_split(const std::vector<int>& pool, uint64_t seed) {
   return s;
 }
 
-Split grouped_split(const std::vector<Prepared>& items, const std::vector<int>& train_pool,
-                    const std::vector<int>& originals, uint64_t seed) {
+ScanGroups group_scans(const std::vector<Prepared>& items, const std::vector<int>& pool,
+                       const std::vector<int>& originals) {
   // One node per scan key; originals with identical decoded pixels are united.
   std::map<std::string, int> key_index;
   auto node_of = [&](const std::string& key) {
@@ -181,41 +181,55 @@ Split grouped_split(const std::vector<Prepared>& items, const std::vector<int>& 
     return it->second;
   };
   for (int i : originals) node_of(items[static_cast<size_t>(i)].ref.scan_key);
-  for (int i : train_pool) node_of(items[static_cast<size_t>(i)].ref.scan_key);
+  for (int i : pool) node_of(items[static_cast<size_t>(i)].ref.scan_key);
   UnionFind uf(key_index.size());
-  Split s;
+  ScanGroups g;
   std::map<uint64_t, int> first_with_hash;
   for (int i : originals) {
     const Prepared& p = items[static_cast<size_t>(i)];
     auto [it, inserted] = first_with_hash.emplace(p.decoded_hash, node_of(p.ref.scan_key));
-    if (!inserted && uf.unite(it->second, node_of(p.ref.scan_key))) ++s.duplicate_merges;
+    if (!inserted && uf.unite(it->second, node_of(p.ref.scan_key))) ++g.duplicate_merges;
   }
-
   // Each group's label is the label of its lowest-numbered scan key (keys start "<label>/").
-  std::map<int, int> group_label;
   for (const auto& [key, node] : key_index) {
     const int root = uf.find(node);
-    if (!group_label.count(root)) group_label[root] = key[0] == '1' ? 1 : 0;
+    if (!g.label.count(root)) g.label[root] = key[0] == '1' ? 1 : 0;
   }
-  s.groups = static_cast<int>(group_label.size());
+  for (size_t i = 0; i < items.size(); ++i) {
+    auto it = key_index.find(items[i].ref.scan_key);
+    g.of_item.push_back(it == key_index.end() ? -1 : uf.find(it->second));
+  }
+  return g;
+}
 
+std::vector<int> ScanGroups::with_label(int l) const {
+  std::vector<int> out;
+  for (const auto& [root, group_label] : label) {
+    if (group_label == l) out.push_back(root);
+  }
+  return out;
+}
+
+Split grouped_split(const std::vector<Prepared>& items, const std::vector<int>& train_pool,
+                    const std::vector<int>& originals, uint64_t seed) {
+  const ScanGroups groups = group_scans(items, train_pool, originals);
+  Split s;
+  s.duplicate_merges = groups.duplicate_merges;
+  s.groups = static_cast<int>(groups.label.size());
   // Per label: shuffle the groups, then 70 / 15 / 15 of them.
   glia::Rng rng(seed);
-  std::map<int, int> part;  // group root -> 0 train, 1 val, 2 test
+  std::map<int, int> part;  // group -> 0 train, 1 val, 2 test
   for (int label : {0, 1}) {
-    std::vector<int> groups;
-    for (const auto& [root, l] : group_label) {
-      if (l == label) groups.push_back(root);
-    }
-    rng.shuffle(groups);
-    const size_t n = groups.size();
+    std::vector<int> of_label = groups.with_label(label);
+    rng.shuffle(of_label);
+    const size_t n = of_label.size();
     const size_t n_train = static_cast<size_t>(std::lround(0.7 * static_cast<double>(n)));
     const size_t n_val = static_cast<size_t>(std::lround(0.15 * static_cast<double>(n)));
-    for (size_t g = 0; g < n; ++g) part[groups[g]] = g < n_train ? 0 : g < n_train + n_val ? 1 : 2;
+    for (size_t g = 0; g < n; ++g) {
+      part[of_label[g]] = g < n_train ? 0 : g < n_train + n_val ? 1 : 2;
+    }
   }
-  auto part_of = [&](int item) {
-    return part[uf.find(node_of(items[static_cast<size_t>(item)].ref.scan_key))];
-  };
+  auto part_of = [&](int item) { return part[groups.of_item[static_cast<size_t>(item)]]; };
   for (int i : train_pool) {
     const int where = part_of(i);
     (where == 0 ? s.train : where == 1 ? s.val : s.test).push_back(i);
@@ -224,6 +238,54 @@ Split grouped_split(const std::vector<Prepared>& items, const std::vector<int>& 
     if (part_of(i) == 2) s.test_originals.push_back(i);
   }
   return s;
+}
+
+std::vector<Split> grouped_folds(const std::vector<Prepared>& items,
+                                 const std::vector<int>& train_pool,
+                                 const std::vector<int>& originals, int folds, uint64_t seed) {
+  const ScanGroups groups = group_scans(items, train_pool, originals);
+  glia::Rng rng(seed);
+  // Per label: shuffle the groups and deal them to the folds in turn (stratified folds).
+  std::map<int, int> fold_of;
+  for (int label : {0, 1}) {
+    std::vector<int> of_label = groups.with_label(label);
+    rng.shuffle(of_label);
+    for (size_t g = 0; g < of_label.size(); ++g) {
+      fold_of[of_label[g]] = static_cast<int>(g % static_cast<size_t>(folds));
+    }
+  }
+  std::vector<Split> out(static_cast<size_t>(folds));
+  for (int f = 0; f < folds; ++f) {
+    Split& s = out[static_cast<size_t>(f)];
+    s.duplicate_merges = groups.duplicate_merges;
+    s.groups = static_cast<int>(groups.label.size());
+    // Validation: 15% of the other folds' groups of each label, for model selection.
+    std::map<int, int> part;  // group -> 0 train, 1 val, 2 test
+    glia::Rng fold_rng(seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(f) + 1);
+    for (int label : {0, 1}) {
+      std::vector<int> rest;
+      for (int root : groups.with_label(label)) {
+        if (fold_of[root] == f) {
+          part[root] = 2;
+        } else {
+          rest.push_back(root);
+        }
+      }
+      fold_rng.shuffle(rest);
+      const size_t n_val =
+          static_cast<size_t>(std::lround(0.15 * static_cast<double>(rest.size())));
+      for (size_t g = 0; g < rest.size(); ++g) part[rest[g]] = g < n_val ? 1 : 0;
+    }
+    auto part_of = [&](int item) { return part[groups.of_item[static_cast<size_t>(item)]]; };
+    for (int i : train_pool) {
+      const int where = part_of(i);
+      (where == 0 ? s.train : where == 1 ? s.val : s.test).push_back(i);
+    }
+    for (int i : originals) {
+      if (part_of(i) == 2) s.test_originals.push_back(i);
+    }
+  }
+  return out;
 }
 
 }  // namespace brain_tumor

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -56,14 +57,15 @@ struct PreparedSet {
   int no_contour = 0;                // images kept whole because no contour was found
 };
 
-// Decodes and preprocesses every image (in parallel). Generated images are taken from
-// `generated` (same order as refs with an empty path). Unreadable files are skipped and listed;
-// with `strict`, the first one throws DataError instead.
+// Decodes and preprocesses every image (in parallel) to image_size x image_size. Generated
+// images are taken from `generated` (same order as refs with an empty path). Unreadable files
+// are skipped and listed; with `strict`, the first one throws DataError instead.
 PreparedSet prepare_images(const std::vector<ImageRef>& refs, bool strict,
-                           const std::vector<Image>& generated = {});
+                           const std::vector<Image>& generated = {}, int image_size = kImageSize);
 
-// The seed pipeline for one decoded BGR image: crop_brain_contour then a 240 x 240 resize.
-Prepared preprocess(const ImageRef& ref, const Image& bgr);
+// The seed pipeline for one decoded BGR image: crop_brain_contour then a bicubic resize to
+// image_size x image_size (240 for the seed network).
+Prepared preprocess(const ImageRef& ref, const Image& bgr, int image_size = kImageSize);
 
 // Reads one file as the seed did with cv2.imread: 3 channels, BGR.
 Image read_bgr(const std::string& path);
@@ -82,11 +84,31 @@ struct Split {
 // 30% is rounded up, and its test half too).
 Split paper_split(const std::vector<int>& pool, uint64_t seed);
 
+// The groups of scans: every item belongs to the group of its source scan (its scan_key), and
+// originals with identical decoded pixels share a group. Groups are numbered arbitrarily.
+struct ScanGroups {
+  std::vector<int> of_item;  // items[i]'s group, or -1 for an item of neither list
+  std::map<int, int> label;  // group -> 0 or 1 (the label of its first scan key)
+  int duplicate_merges = 0;  // scans merged into another scan's group as exact duplicates
+  std::vector<int> with_label(int label) const;  // the groups of one label, in group order
+};
+ScanGroups group_scans(const std::vector<Prepared>& items, const std::vector<int>& pool,
+                       const std::vector<int>& originals);
+
 // grouped: every item belongs to the group of its source scan; scans with identical decoded
 // pixels share a group. Groups are split 70 / 15 / 15 per label. `train_pool` items (augmented
 // copies, or originals when there are none) go to train/val/test by group; `originals` of
 // test groups become test_originals.
 Split grouped_split(const std::vector<Prepared>& items, const std::vector<int>& train_pool,
                     const std::vector<int>& originals, uint64_t seed);
+
+// Grouped K-fold cross-validation: the groups of each label are shuffled and dealt to the K
+// folds in turn, so every group is tested exactly once and the folds keep the label balance.
+// Split f tests fold f (test: its pool items, test_originals: its originals); of the other
+// groups, 15% of each label validate (model selection) and the rest train. No copy of a test
+// scan is ever in train or val.
+std::vector<Split> grouped_folds(const std::vector<Prepared>& items,
+                                 const std::vector<int>& train_pool,
+                                 const std::vector<int>& originals, int folds, uint64_t seed);
 
 }  // namespace brain_tumor

@@ -9,12 +9,11 @@ namespace brain_tumor {
 
 std::string history_csv(const glia::train::History& history) {
   std::ostringstream out;
-  out << "epoch,loss,accuracy,val_loss,val_accuracy,seconds\n";
+  out << "epoch,loss,accuracy,val_loss,val_accuracy\n";
   char line[256];
   for (const glia::train::EpochLog& r : history) {
-    std::snprintf(line, sizeof(line), "%lld,%.6f,%.6f,%.6f,%.6f,%.3f\n",
-                  static_cast<long long>(r.epoch), r.loss, r.accuracy, r.val_loss, r.val_accuracy,
-                  r.seconds);
+    std::snprintf(line, sizeof(line), "%lld,%.6f,%.6f,%.6f,%.6f\n", static_cast<long long>(r.epoch),
+                  r.loss, r.accuracy, r.val_loss, r.val_accuracy);
     out << line;
   }
   return out.str();

@@ -12,7 +12,9 @@ namespace brain_tumor {
 
 using Json = nlohmann::ordered_json;  // keys stay in the order they are written
 
-// epoch,loss,accuracy,val_loss,val_accuracy,seconds
+// epoch,loss,accuracy,val_loss,val_accuracy: what the run computed, and nothing that depends
+// on the machine's load (epoch times are in report.json), so that a resumed run writes the same
+// bytes as an unbroken one.
 std::string history_csv(const glia::train::History& history);
 
 // A line chart of two series against epoch, with axes, ticks, labels and a legend.

@@ -1,12 +1,14 @@
 #include "scan_dataset.hpp"
 
+#include <algorithm>
+
 #include <glia/data/image_tensor.hpp>
 
 namespace brain_tumor {
 
 ScanDataset::ScanDataset(const std::vector<Prepared>& items, std::vector<int> indices,
-                         const AugmentPlan* augment)
-    : items_(&items), indices_(std::move(indices)) {
+                         const AugmentPlan* augment, bool mirrored)
+    : items_(&items), indices_(std::move(indices)), mirrored_(mirrored) {
   if (augment) {
     augment_ = true;
     plan_ = *augment;
@@ -34,6 +36,12 @@ glia::data::Example ScanDataset::get(size_t index) const {
                  x.data());
   } else {
     glia::data::image_to_chw(image, x.data());  // BGR planes, as the seed network was trained
+  }
+  if (mirrored_) {
+    float* v = x.data();
+    for (int64_t row = 0; row < x.size(0) * x.size(1); ++row) {
+      std::reverse(v + row * x.size(2), v + (row + 1) * x.size(2));
+    }
   }
   return {x, glia::Tensor::full({1}, static_cast<float>(p.ref.label))};
 }

@@ -20,8 +20,9 @@ struct AugmentPlan {
 
 class ScanDataset : public glia::data::Dataset {
  public:
+  // `mirrored`: every image flipped left to right (test-time augmentation).
   ScanDataset(const std::vector<Prepared>& items, std::vector<int> indices,
-              const AugmentPlan* augment = nullptr);
+              const AugmentPlan* augment = nullptr, bool mirrored = false);
   size_t size() const override { return indices_.size(); }
   glia::data::Example get(size_t index) const override;
   void set_epoch(int64_t epoch) override { epoch_ = epoch; }
@@ -32,7 +33,7 @@ class ScanDataset : public glia::data::Dataset {
  private:
   const std::vector<Prepared>* items_;
   std::vector<int> indices_;
-  bool augment_ = false;
+  bool augment_ = false, mirrored_ = false;
   AugmentPlan plan_;
   int64_t epoch_ = 0;
 };

@@ -1,4 +1,4 @@
-// brain_tumor train: the seed's training run, with a leak-free split by default.
+// brain_tumor train: one training run of a recipe, with a leak-free split by default.
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -10,34 +10,58 @@
 #include <memory>
 
 #include <glia/glia.hpp>
+#include <glia/support/cpu.hpp>
 
 #include "commands.hpp"
 #include "dataset.hpp"
 #include "progress.hpp"
+#include "recipes.hpp"
 #include "report.hpp"
-#include "scan_dataset.hpp"
-#include "seed_network.hpp"
+#include "run_folder.hpp"
 #include "synthetic.hpp"
+#include "training.hpp"
 
 namespace brain_tumor {
 namespace {
 namespace fs = std::filesystem;
 
 struct TrainOptions {
-  std::string data, split = "grouped", augment, out;
-  long epochs = 0;  // 0: the default for the data (24, or 8 on the built-in set)
-  long batch = 32;
-  double lr = 1e-3;
+  std::string recipe = "seed", data, split = "grouped", augment, out, resume;
+  long epochs = 0, batch = 0;  // 0: the recipe's (and 8 epochs on the built-in data)
+  double lr = 0;               // 0: the recipe's
   long seed = 1;
   bool force = false, strict = false;
   int threads = 0;
+  std::string isa;  // recorded for --resume: the same kernels give the same sums
 };
 
-struct Sets {
-  PreparedSet prepared;
-  Split split;
-  std::string description;
-};
+Json to_json(const TrainOptions& o) {
+  return Json{{"recipe", o.recipe},   {"data", o.data},     {"split", o.split},
+              {"augment", o.augment}, {"epochs", o.epochs}, {"batch", o.batch},
+              {"lr", o.lr},           {"seed", o.seed},     {"strict", o.strict},
+              {"threads", o.threads}, {"isa", o.isa}};
+}
+
+TrainOptions from_json(const Json& j, const std::string& dir) {
+  TrainOptions o;
+  try {
+    o.recipe = j.at("recipe");
+    o.data = j.at("data");
+    o.split = j.at("split");
+    o.augment = j.at("augment");
+    o.epochs = j.at("epochs");
+    o.batch = j.at("batch");
+    o.lr = j.at("lr");
+    o.seed = j.at("seed");
+    o.strict = j.at("strict");
+    o.threads = j.at("threads");
+    o.isa = j.at("isa");
+  } catch (const std::exception& e) {
+    throw DataError("cannot resume '" + dir + "': run.json: " + e.what());
+  }
+  o.out = dir;
+  return o;
+}
 
 double peak_rss_mb() {
   rusage usage{};
@@ -45,15 +69,21 @@ double peak_rss_mb() {
   return static_cast<double>(usage.ru_maxrss) / 1024.0;
 }
 
-std::string default_out(const std::string& split, long seed) {
+std::string default_out(const std::string& recipe, const std::string& split, long seed) {
   char stamp[32];
   const std::time_t now = std::time(nullptr);
   std::strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", std::localtime(&now));
-  return "runs/" + split + "-seed" + std::to_string(seed) + "-" + stamp;
+  return "runs/" + recipe + "-" + split + "-seed" + std::to_string(seed) + "-" + stamp;
 }
 
+struct Sets {
+  PreparedSet prepared;
+  Split split;
+  std::string description;
+};
+
 // Loads the images, preprocesses them into the cache, and splits them.
-Sets load_sets(const TrainOptions& o, uint64_t seed) {
+Sets load_sets(const TrainOptions& o, int image_size, uint64_t seed) {
   Sets sets;
   std::vector<ImageRef> refs;
   std::vector<Image> generated;
@@ -77,7 +107,7 @@ Sets load_sets(const TrainOptions& o, uint64_t seed) {
         "built-in synthetic data: " + count_of(static_cast<long>(refs.size()), "generated scan") +
         " (use --data DIR for real images)";
   }
-  sets.prepared = prepare_images(refs, o.strict, generated);
+  sets.prepared = prepare_images(refs, o.strict, generated, image_size);
 
   std::vector<int> original_items, augmented_items;
   for (size_t i = 0; i < sets.prepared.items.size(); ++i) {
@@ -85,11 +115,8 @@ Sets load_sets(const TrainOptions& o, uint64_t seed) {
         .push_back(static_cast<int>(i));
   }
   const std::vector<int>& pool = o.augment == "folder" ? augmented_items : original_items;
-  if (o.split == "paper") {
-    sets.split = paper_split(pool, seed);
-  } else {
-    sets.split = grouped_split(sets.prepared.items, pool, original_items, seed);
-  }
+  sets.split = o.split == "paper" ? paper_split(pool, seed)
+                                  : grouped_split(sets.prepared.items, pool, original_items, seed);
   if (sets.split.train.empty() || sets.split.val.empty() || sets.split.test.empty()) {
     throw DataError("too few images to split into train, validation and test");
   }
@@ -106,14 +133,6 @@ Sets load_sets(const TrainOptions& o, uint64_t seed) {
   return sets;
 }
 
-std::string epoch_line(const glia::train::EpochLog& r, size_t images) {
-  char line[256];
-  std::snprintf(line, sizeof(line),
-                "%zu/%zu - %.0fs - loss: %.4f - acc: %.4f - val_loss: %.4f - val_acc: %.4f", images,
-                images, r.seconds, r.loss, r.accuracy, r.val_loss, r.val_accuracy);
-  return line;
-}
-
 void print_metrics(const char* name, const glia::metrics::BinaryMetrics& m) {
   std::printf(
       "%-20s acc %.4f  f1 %.4f  precision %.4f  recall %.4f  auc %.4f  [[%lld %lld] [%lld %lld]]  "
@@ -123,68 +142,56 @@ void print_metrics(const char* name, const glia::metrics::BinaryMetrics& m) {
       static_cast<long long>(m.count));
 }
 
-// The Keras-like display: "Epoch e/E", a progress bar on a terminal, one line per epoch.
-class KerasProgress : public glia::train::Callback {
- public:
-  explicit KerasProgress(size_t images) : images_(images), interactive_(isatty(STDOUT_FILENO)) {}
-  void on_epoch_begin(glia::train::Trainer&, int64_t epoch) override {
-    std::printf("Epoch %lld/%lld\n", static_cast<long long>(epoch),
-                static_cast<long long>(epochs_));
-    std::fflush(stdout);
-    bar_ = std::make_unique<ProgressBar>(images_, interactive_);
-  }
-  void on_batch_end(glia::train::Trainer&, const glia::train::Progress& p) override {
-    epochs_ = p.epochs;
-    bar_->update(p.examples, p.loss, p.accuracy);
-  }
-  void on_epoch_end(glia::train::Trainer&, const glia::train::EpochLog& log) override {
-    bar_->finish(epoch_line(log, images_));
-  }
-  void set_epochs(int64_t epochs) { epochs_ = epochs; }
-
- private:
-  size_t images_;
-  bool interactive_;
-  int64_t epochs_ = 0;
-  std::unique_ptr<ProgressBar> bar_;
-};
-
-glia::metrics::BinaryMetrics evaluate_on(glia::train::Trainer& trainer, const Sets& sets,
-                                         const std::vector<int>& part) {
-  ScanDataset dataset(sets.prepared.items, part);
-  glia::data::DataLoaderOptions options;
-  options.batch_size = 32;
-  glia::data::DataLoader loader(dataset, options);
-  const glia::train::Predictions p = trainer.predict(loader);
-  return glia::metrics::binary_metrics(
-      std::vector<float>(p.logits.data(), p.logits.data() + p.logits.numel()), p.labels);
+std::vector<int> labels_of(const std::vector<Prepared>& items, const std::vector<int>& part) {
+  std::vector<int> labels;
+  for (int i : part) labels.push_back(items[static_cast<size_t>(i)].ref.label);
+  return labels;
 }
 
-int run_train(const TrainOptions& options) {
-  TrainOptions o = options;
+int run_train(const TrainOptions& given) {
+  TrainOptions o = given;
+  const bool resume = !o.resume.empty();
+  std::unique_ptr<RunFolder> folder;
+  if (resume) {
+    folder = std::make_unique<RunFolder>(o.resume, true, false);
+    o = from_json(folder->read_options(), o.resume);
+    if (fs::exists(folder->file("report.json"))) {
+      std::printf("the run in %s has finished; nothing to resume\n", o.out.c_str());
+      return 0;
+    }
+    glia::set_isa(*glia::parse_isa(o.isa));
+  }
+  Recipe recipe = recipe_named(o.recipe);
   const bool synthetic = o.data.empty();
-  if (o.epochs == 0) o.epochs = synthetic ? 8 : 24;
   if (!synthetic && !fs::is_directory(o.data)) {
     throw DataError("data folder '" + o.data + "' does not exist");
   }
+  if (o.epochs) recipe.epochs = o.epochs;
+  if (!o.epochs && synthetic) recipe.epochs = 8;
+  if (o.batch) recipe.batch = o.batch;
+  if (o.lr > 0) recipe.lr = static_cast<float>(o.lr);
+  o.epochs = recipe.epochs;
+  o.batch = recipe.batch;
+  o.lr = recipe.lr;
   if (o.augment.empty()) {
-    o.augment =
-        !synthetic && fs::is_directory(fs::path(o.data) / "augmented data") ? "folder" : "online";
+    o.augment = recipe.augment;
+    if (o.augment == "folder" &&
+        (synthetic || !fs::is_directory(fs::path(o.data) / "augmented data")))
+      o.augment = "online";
   }
   apply_threads(o.threads);
-  const std::string out = o.out.empty() ? default_out(o.split, o.seed) : o.out;
-  if (fs::exists(out) && !fs::is_directory(out)) {
-    throw DataError("--out '" + out + "' is a file, not a folder");
-  }
-  if (fs::exists(out) && !fs::is_empty(out) && !o.force) {
-    throw DataError("output folder '" + out +
-                    "' already holds files; choose another --out or add --force");
+  o.threads = glia::num_threads();
+  o.isa = glia::isa_name(glia::active_isa());
+  if (!resume) {
+    if (o.out.empty()) o.out = default_out(o.recipe, o.split, o.seed);
+    folder = std::make_unique<RunFolder>(o.out, false, o.force);
+    folder->write_options(to_json(o));
   }
   const auto wall_start = std::chrono::steady_clock::now();
   const uint64_t seed = static_cast<uint64_t>(o.seed);
   glia::manual_seed(seed);
 
-  Sets sets = load_sets(o, seed);
+  Sets sets = load_sets(o, recipe.image_size, seed);
   const std::vector<Prepared>& items = sets.prepared.items;
   for (const SkippedFile& s : sets.prepared.skipped) {
     std::cerr << kWarningPrefix << "skipped '" << s.relative << "': " << s.reason << "\n";
@@ -194,9 +201,9 @@ int run_train(const TrainOptions& options) {
     std::printf("note: no brain contour found in %s; kept whole\n",
                 count_of(sets.prepared.no_contour, "image").c_str());
   }
-  std::printf("split %s (seed %ld), augment %s: train %zu, val %zu, test %zu", o.split.c_str(),
-              o.seed, o.augment.c_str(), sets.split.train.size(), sets.split.val.size(),
-              sets.split.test.size());
+  std::printf("recipe %s, split %s (seed %ld), augment %s: train %zu, val %zu, test %zu",
+              o.recipe.c_str(), o.split.c_str(), o.seed, o.augment.c_str(), sets.split.train.size(),
+              sets.split.val.size(), sets.split.test.size());
   const bool grouped = o.split == "grouped";
   if (grouped) {
     std::printf(", test original scans %zu; %s, %s merged", sets.split.test_originals.size(),
@@ -209,80 +216,78 @@ int run_train(const TrainOptions& options) {
         "warning: the paper split shuffles augmented copies, so copies of one scan sit in "
         "train and test; its test figures are optimistic (use --split grouped)\n");
   }
-  std::printf("threads %d, %s, batch %ld, lr %g\n", glia::num_threads(),
-              count_of(o.epochs, "epoch").c_str(), o.batch, o.lr);
+  std::printf("threads %d (%s kernels), %s, batch %ld, lr %g%s\n", glia::num_threads(),
+              o.isa.c_str(), count_of(o.epochs, "epoch").c_str(), o.batch, o.lr,
+              resume ? ", resuming" : "");
   std::fflush(stdout);
 
-  fs::create_directories(out);
-  const std::string best_path = (fs::path(out) / "best.glia").string();
-  glia::nn::Sequential net = seed_network();
-  glia::optim::Adam opt(net.parameters(),
-                        glia::optim::AdamOptions{static_cast<float>(o.lr), 0.9f, 0.999f, 1e-7f});
-
-  AugmentPlan plan;
+  TrainingPlan plan;
+  plan.recipe = recipe;
+  plan.augment = o.augment;
   plan.seed = seed;
-  ScanDataset train_set(items, sets.split.train, o.augment == "online" ? &plan : nullptr);
-  ScanDataset val_set(items, sets.split.val);
-  glia::data::DataLoaderOptions train_options;
-  train_options.batch_size = o.batch;
-  train_options.shuffle = true;
-  // The shuffle stream of the seed recipe since glia's first release: one generator, seeded
-  // like this, shuffling the previous epoch's order (DataLoader's rule).
-  train_options.seed = seed ^ 0x5DEECE66Dull;
-  glia::data::DataLoader train_loader(train_set, train_options);
-  glia::data::DataLoaderOptions val_options;
-  val_options.batch_size = 32;
-  glia::data::DataLoader val_loader(val_set, val_options);
+  plan.best_path = folder->file("best.glia");
+  plan.state_path = folder->file("state.glia");
+  plan.resume = resume;
+  const bool interactive = isatty(STDOUT_FILENO);
+  std::unique_ptr<ProgressBar> bar;
+  glia::train::History so_far;
+  plan.on_batch = [&](const glia::train::Progress& p) {
+    if (p.batch == 1) {
+      std::printf("Epoch %lld/%lld\n", static_cast<long long>(p.epoch),
+                  static_cast<long long>(p.epochs));
+      std::fflush(stdout);
+      bar = std::make_unique<ProgressBar>(p.total_examples, interactive);
+    }
+    bar->update(p.examples, p.loss, p.accuracy);
+  };
+  plan.on_epoch = [&](const glia::train::EpochLog& log) {
+    char line[256];
+    std::snprintf(line, sizeof(line),
+                  "%zu/%zu - %.0fs - loss: %.4f - acc: %.4f - val_loss: %.4f - val_acc: %.4f",
+                  sets.split.train.size(), sets.split.train.size(), log.seconds, log.loss,
+                  log.accuracy, log.val_loss, log.val_accuracy);
+    if (bar) bar->finish(line);
+    so_far.push_back(log);
+  };
+  TrainingResult result = train_on(items, sets.split, plan);
 
-  glia::train::Trainer trainer(net, opt, glia::train::Task::binary);
-  auto checkpoint = std::make_shared<glia::train::ModelCheckpoint>(best_path, "val_accuracy");
-  auto progress = std::make_shared<KerasProgress>(train_set.size());
-  progress->set_epochs(o.epochs);
-  trainer.add_callback(checkpoint);
-  trainer.add_callback(progress);
-  const glia::train::History history = trainer.fit(train_loader, &val_loader, o.epochs);
-
-  // Test the best-validation checkpoint, as the seed did.
-  glia::load(net, best_path);
-  const glia::metrics::BinaryMetrics test = evaluate_on(trainer, sets, sets.split.test);
+  // Test the best-validation weights, as the seed did.
+  auto metrics_on = [&](const std::vector<int>& part) {
+    return glia::metrics::binary_metrics(predict_logits(result.net, recipe, items, part),
+                                         labels_of(items, part));
+  };
+  const glia::metrics::BinaryMetrics test = metrics_on(sets.split.test);
   glia::metrics::BinaryMetrics test_originals;
-  if (grouped) test_originals = evaluate_on(trainer, sets, sets.split.test_originals);
-  const glia::metrics::BinaryMetrics best_val =
-      history[static_cast<size_t>(checkpoint->best_epoch() - 1)].val_binary;
+  if (grouped) test_originals = metrics_on(sets.split.test_originals);
+  const glia::train::EpochLog& best = result.history[static_cast<size_t>(result.best_epoch - 1)];
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
 
-  std::printf("best epoch %lld (val_acc %.4f), weights in %s\n",
-              static_cast<long long>(checkpoint->best_epoch()), checkpoint->best(),
-              best_path.c_str());
-  print_metrics("val (best epoch)", best_val);
+  std::printf("best epoch %lld (%s %.4f), weights in %s\n",
+              static_cast<long long>(result.best_epoch), recipe.monitor.c_str(),
+              recipe.monitor == "val_loss" ? best.val_loss : best.val_accuracy,
+              plan.best_path.c_str());
+  print_metrics("val (best epoch)", best.val_binary);
   print_metrics("test", test);
   if (grouped) print_metrics("test original scans", test_originals);
   std::printf("wall time %.1f s, peak memory %.0f MB\n", wall, peak_rss_mb());
 
-  std::vector<double> loss, val_loss, acc, val_acc;
-  for (const glia::train::EpochLog& r : history) {
+  std::vector<double> loss, val_loss, acc, val_acc, seconds;
+  for (const glia::train::EpochLog& r : result.history) {
     loss.push_back(r.loss);
     val_loss.push_back(r.val_loss);
     acc.push_back(r.accuracy);
     val_acc.push_back(r.val_accuracy);
+    seconds.push_back(r.seconds);
   }
-  const fs::path dir(out);
-  glia::io::write_file_atomically((dir / "history.csv").string(), history_csv(history));
-  glia::io::write_file_atomically((dir / "loss.svg").string(),
+  glia::io::write_file_atomically(folder->file("history.csv"), history_csv(result.history));
+  glia::io::write_file_atomically(folder->file("loss.svg"),
                                   learning_curve_svg("Loss", "loss", loss, val_loss));
-  glia::io::write_file_atomically((dir / "accuracy.svg").string(),
+  glia::io::write_file_atomically(folder->file("accuracy.svg"),
                                   learning_curve_svg("Accuracy", "accuracy", acc, val_acc));
 
-  Json report;
-  report["split"] = o.split;
-  report["seed"] = o.seed;
-  report["epochs"] = o.epochs;
-  report["batch"] = o.batch;
-  report["lr"] = o.lr;
-  report["augment"] = o.augment;
+  Json report = to_json(o);
   report["data"] = synthetic ? std::string("built-in synthetic") : o.data;
-  report["threads"] = glia::num_threads();
   Json counts;
   counts["train"] = sets.split.train.size();
   counts["val"] = sets.split.val.size();
@@ -293,8 +298,8 @@ int run_train(const TrainOptions& options) {
     counts["duplicate_scans_merged"] = sets.split.duplicate_merges;
   }
   report["counts"] = counts;
-  report["best_epoch"] = checkpoint->best_epoch();
-  report["val"] = metrics_json(best_val);
+  report["best_epoch"] = result.best_epoch;
+  report["val"] = metrics_json(best.val_binary);
   report["test"] = metrics_json(test);
   if (grouped) report["test_original_scans"] = metrics_json(test_originals);
   Json skipped = Json::array();
@@ -304,6 +309,7 @@ int run_train(const TrainOptions& options) {
   report["skipped_files"] = skipped;
   report["skipped_count"] = sets.prepared.skipped.size();
   report["no_contour_count"] = sets.prepared.no_contour;
+  report["epoch_seconds"] = seconds;
   report["wall_seconds"] = wall;
   report["peak_memory_mb"] = peak_rss_mb();
   if (!grouped) {
@@ -311,9 +317,9 @@ int run_train(const TrainOptions& options) {
         "paper split: augmented copies of one scan are in train and test, so test figures are "
         "optimistic";
   }
-  glia::io::write_file_atomically((dir / "report.json").string(), report.dump(2) + "\n");
+  glia::io::write_file_atomically(folder->file("report.json"), report.dump(2) + "\n");
   std::printf("wrote %s/{history.csv, loss.svg, accuracy.svg, best.glia, report.json}\n",
-              out.c_str());
+              o.out.c_str());
   return 0;
 }
 
@@ -324,37 +330,58 @@ Command add_train_command(CLI::App& app) {
   CLI::App* cmd =
       app.add_subcommand("train", "train a network on the scans (the seed recipe by default)");
   cmd->footer(
-      "Train the seed network (Adam, binary cross-entropy) and keep the weights with the best "
-      "validation accuracy. Without --data it trains on a built-in synthetic data set.");
-  cmd->add_option("--data", options->data,
-                  "DIR/yes and DIR/no (Kaggle layout); DIR/augmented data/{yes,no} is used by "
-                  "--augment folder");
-  cmd->add_option("--split", options->split,
-                  "grouped: split by source scan, duplicates merged, no leakage; paper: shuffle "
-                  "all images and split 70/15/15, as the seed did")
-      ->check(CLI::IsMember({"grouped", "paper"}))
-      ->capture_default_str();
-  cmd->add_option("--epochs", options->epochs, "epochs (default 24, or 8 on the built-in data)")
-      ->check(whole_number(1, 100000));
-  cmd->add_option("--batch", options->batch, "batch size")
-      ->check(whole_number(1, 4096))
-      ->capture_default_str();
-  cmd->add_option("--lr", options->lr, "Adam learning rate")
-      ->check(real_number(0.0, 10.0))
-      ->capture_default_str();
-  cmd->add_option("--seed", options->seed, "shuffling, splitting, initial weights and augmentation")
-      ->check(whole_number(0, 1L << 40))
-      ->capture_default_str();
-  cmd->add_option("--augment", options->augment,
-                  "folder (default when DIR/augmented data exists): the seed's saved copies; "
-                  "online (default otherwise): random Keras-style transforms every epoch; none: "
-                  "the preprocessed originals only")
-      ->check(CLI::IsMember({"none", "folder", "online"}));
-  cmd->add_option("--out", options->out, "output folder (default runs/<split>-seed<N>-<time>)");
-  cmd->add_flag("--force", options->force, "write into --out even if it already holds files");
-  cmd->add_flag("--strict", options->strict,
-                "stop at the first unreadable image instead of skipping it");
-  add_threads_option(*cmd, options->threads);
+      "Trains a recipe's network and keeps its best weights by validation. Without --data it "
+      "trains on a built-in synthetic data set. A run writes a resumable state every epoch: "
+      "'train --resume DIR' continues an interrupted run exactly.");
+  std::vector<CLI::Option*> run_options;
+  run_options.push_back(cmd->add_option("--recipe", options->recipe,
+                                        "seed: the paper's network and settings; glia: this "
+                                        "project's recipe (docs/results.md)")
+                            ->check(CLI::IsMember(recipe_names()))
+                            ->capture_default_str());
+  run_options.push_back(cmd->add_option(
+      "--data", options->data,
+      "DIR/yes and DIR/no (Kaggle layout); DIR/augmented data/{yes,no} is used by --augment "
+      "folder"));
+  run_options.push_back(cmd->add_option("--split", options->split,
+                                        "grouped: split by source scan, duplicates merged, no "
+                                        "leakage; paper: shuffle all images and split 70/15/15, "
+                                        "as the seed did")
+                            ->check(CLI::IsMember({"grouped", "paper"}))
+                            ->capture_default_str());
+  run_options.push_back(
+      cmd->add_option("--epochs", options->epochs,
+                      "epochs (default: the recipe's, 24 for seed; 8 on the built-in data)")
+          ->check(whole_number(1, 100000)));
+  run_options.push_back(
+      cmd->add_option("--batch", options->batch, "batch size (default: the recipe's)")
+          ->check(whole_number(1, 4096)));
+  run_options.push_back(
+      cmd->add_option("--lr", options->lr, "learning rate (default: the recipe's)")
+          ->check(real_number(1e-9, 10.0)));
+  run_options.push_back(cmd->add_option("--seed", options->seed,
+                                        "shuffling, splitting, initial weights and augmentation")
+                            ->check(whole_number(0, 1L << 40))
+                            ->capture_default_str());
+  run_options.push_back(
+      cmd->add_option("--augment", options->augment,
+                      "folder: the seed's saved copies (the seed recipe's default when DIR/"
+                      "augmented data exists); online: random Keras-style transforms every "
+                      "epoch; none: the preprocessed originals only")
+          ->check(CLI::IsMember({"none", "folder", "online"})));
+  run_options.push_back(cmd->add_option(
+      "--out", options->out, "output folder (default runs/<recipe>-<split>-seed<N>-<time>)"));
+  run_options.push_back(
+      cmd->add_flag("--force", options->force, "write into --out even if it already holds files"));
+  run_options.push_back(cmd->add_flag("--strict", options->strict,
+                                      "stop at the first unreadable image instead of skipping it"));
+  run_options.push_back(
+      cmd->add_option("--threads", options->threads, "worker threads (default: all cores)")
+          ->check(whole_number(1, 1024)));
+  CLI::Option* resume = cmd->add_option(
+      "--resume", options->resume,
+      "continue the interrupted run in DIR with its own options (from DIR/run.json)");
+  for (CLI::Option* other : run_options) resume->excludes(other);
   return {cmd, [options] { return run_train(*options); }};
 }
 

@@ -42,6 +42,25 @@ std::vector<AutogradMeta*> reverse_topological_order(AutogradMeta* root) {
 
 }  // namespace
 
+Node::~Node() {
+  // Nodes that only this graph still reaches are taken out of their metas and freed from a
+  // work list, their own inputs emptied first, so that no destructor runs another's.
+  std::vector<std::shared_ptr<Node>> pending;
+  auto detach_inputs = [&pending](std::vector<std::shared_ptr<AutogradMeta>>& inputs) {
+    for (std::shared_ptr<AutogradMeta>& meta : inputs) {
+      if (meta && meta.use_count() == 1 && meta->grad_fn)
+        pending.push_back(std::move(meta->grad_fn));
+    }
+    inputs.clear();
+  };
+  detach_inputs(inputs);
+  while (!pending.empty()) {
+    std::shared_ptr<Node> node = std::move(pending.back());
+    pending.pop_back();
+    if (node.use_count() == 1) detach_inputs(node->inputs);
+  }
+}
+
 void Tensor::backward() const {
   check_arg(defined(), "backward", "called on an undefined tensor");
   check_arg(numel() == 1, "backward", "needs a one-element tensor (a loss), got shape ",

@@ -1,8 +1,12 @@
 #include "glia/train/trainer.hpp"
 
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
 
 #include "glia/autograd/grad_mode.hpp"
 #include "glia/io/checkpoint.hpp"
@@ -66,6 +70,13 @@ ModelCheckpoint::ModelCheckpoint(std::string path, std::string monitor)
   check_arg(monitor_ == "val_accuracy" || monitor_ == "val_loss", "ModelCheckpoint",
             "monitor must be val_accuracy or val_loss, got '", monitor_, "'");
   higher_is_better_ = monitor_ == "val_accuracy";
+}
+
+void ModelCheckpoint::restore(const std::vector<std::pair<std::string, double>>& state) {
+  for (const auto& [key, value] : state) {
+    if (key == "best_epoch") best_epoch_ = static_cast<int64_t>(value);
+    if (key == "best") best_ = value;
+  }
 }
 
 void ModelCheckpoint::on_epoch_end(Trainer& trainer, const EpochLog& log) {
@@ -146,6 +157,9 @@ History Trainer::fit(data::DataLoader& train, data::DataLoader* validation, int6
   check_arg(epochs >= 1 && first_epoch >= 0 && first_epoch <= epochs, "Trainer::fit",
             "needs 0 <= first_epoch <= epochs and epochs >= 1, got first_epoch ", first_epoch,
             " and epochs ", epochs);
+  check_arg(first_epoch == 0 || static_cast<int64_t>(history_.size()) == first_epoch,
+            "Trainer::fit", "first_epoch ", first_epoch, " but the history holds ", history_.size(),
+            " epochs (call resume() first)");
   stop_requested_ = false;
   if (first_epoch == 0) history_.clear();
   const std::vector<Tensor> params = model_->parameters();
@@ -187,8 +201,158 @@ History Trainer::fit(data::DataLoader& train, data::DataLoader* validation, int6
     history_.push_back(log);
     for (auto& c : callbacks_) c->on_epoch_end(*this, log);
     if (scheduler_) scheduler_->step();
+    if (!state_file_.empty()) save_state(e + 1);
   }
   return history_;
+}
+
+namespace {
+
+using Json = nlohmann::json;
+
+Json binary_json(const metrics::BinaryMetrics& m) {
+  return {{"count", m.count},
+          {"tn", m.tn},
+          {"fp", m.fp},
+          {"fn", m.fn},
+          {"tp", m.tp},
+          {"log_loss", m.log_loss},
+          {"accuracy", m.accuracy},
+          {"precision", m.precision},
+          {"recall", m.recall},
+          {"f1", m.f1},
+          {"roc_auc", m.roc_auc}};
+}
+
+metrics::BinaryMetrics binary_from(const Json& j) {
+  metrics::BinaryMetrics m;
+  m.count = j.at("count");
+  m.tn = j.at("tn");
+  m.fp = j.at("fp");
+  m.fn = j.at("fn");
+  m.tp = j.at("tp");
+  m.log_loss = j.at("log_loss");
+  m.accuracy = j.at("accuracy");
+  m.precision = j.at("precision");
+  m.recall = j.at("recall");
+  m.f1 = j.at("f1");
+  m.roc_auc = j.at("roc_auc");
+  return m;
+}
+
+Json log_json(const EpochLog& log) {
+  Json j{{"epoch", log.epoch},
+         {"loss", log.loss},
+         {"accuracy", log.accuracy},
+         {"lr", log.lr},
+         {"seconds", log.seconds},
+         {"validated", log.validated},
+         {"val_loss", log.val_loss},
+         {"val_accuracy", log.val_accuracy},
+         {"val_binary", binary_json(log.val_binary)}};
+  const metrics::MulticlassMetrics& mc = log.val_multiclass;
+  j["val_multiclass"] = {{"count", mc.count},
+                         {"classes", mc.classes},
+                         {"accuracy", mc.accuracy},
+                         {"log_loss", mc.log_loss},
+                         {"confusion", mc.confusion}};
+  return j;
+}
+
+EpochLog log_from(const Json& j) {
+  EpochLog log;
+  log.epoch = j.at("epoch");
+  log.loss = j.at("loss");
+  log.accuracy = j.at("accuracy");
+  log.lr = j.at("lr");
+  log.seconds = j.at("seconds");
+  log.validated = j.at("validated");
+  log.val_loss = j.at("val_loss");
+  log.val_accuracy = j.at("val_accuracy");
+  log.val_binary = binary_from(j.at("val_binary"));
+  const Json& mc = j.at("val_multiclass");
+  log.val_multiclass.count = mc.at("count");
+  log.val_multiclass.classes = mc.at("classes");
+  log.val_multiclass.accuracy = mc.at("accuracy");
+  log.val_multiclass.log_loss = mc.at("log_loss");
+  log.val_multiclass.confusion = mc.at("confusion").get<std::vector<std::vector<int64_t>>>();
+  return log;
+}
+
+// Prefixes tensor names ("model/1.weight"), so that one file holds several groups.
+std::vector<NamedTensor> prefixed(const std::string& prefix, std::vector<NamedTensor> tensors) {
+  for (NamedTensor& t : tensors) t.name = prefix + t.name;
+  return tensors;
+}
+
+}  // namespace
+
+void Trainer::save_state(int64_t epochs_done) const {
+  Json state;
+  state["epochs_done"] = epochs_done;
+  Json history = Json::array();
+  for (const EpochLog& log : history_) history.push_back(log_json(log));
+  state["history"] = history;
+  // 64-bit words as decimal strings: JSON numbers are doubles in many readers.
+  Json rng = Json::array();
+  for (uint64_t word : default_rng().state()) rng.push_back(std::to_string(word));
+  state["default_rng"] = rng;
+  state["scheduler_epoch"] = scheduler_ ? scheduler_->epoch() : 0;
+  Json callbacks = Json::array();
+  for (const auto& c : callbacks_) callbacks.push_back(c->state());
+  state["callbacks"] = callbacks;
+  std::vector<NamedTensor> tensors = prefixed("model/", model_->named_state());
+  for (NamedTensor& t : prefixed("optimizer/", optimizer_->state())) tensors.push_back(t);
+  io::save_checkpoint(state_file_, tensors, Json{{"trainer_state", state}}.dump());
+}
+
+int64_t Trainer::resume(const std::string& path) {
+  if (!std::filesystem::exists(path)) return 0;
+  const io::Checkpoint stored = io::read_checkpoint(path);
+  auto fail = [&](const std::string& what) -> void {
+    throw std::runtime_error("glia::Trainer::resume: '" + path + "': " + what);
+  };
+  const Json meta = Json::parse(stored.metadata, nullptr, false);
+  if (!meta.is_object() || !meta.contains("trainer_state")) fail("not a training state file");
+  std::vector<NamedTensor> model_part, optimizer_part;
+  for (const NamedTensor& t : stored.tensors) {
+    if (t.name.rfind("model/", 0) == 0) model_part.push_back({t.name.substr(6), t.tensor});
+    if (t.name.rfind("optimizer/", 0) == 0) optimizer_part.push_back({t.name.substr(10), t.tensor});
+  }
+  History history;
+  int64_t epochs_done = 0, scheduler_epoch = 0;
+  std::array<uint64_t, 4> rng{};
+  std::vector<std::vector<std::pair<std::string, double>>> callback_states;
+  try {
+    const Json& s = meta.at("trainer_state");
+    epochs_done = s.at("epochs_done");
+    for (const Json& log : s.at("history")) history.push_back(log_from(log));
+    for (size_t i = 0; i < 4; ++i)
+      rng[i] = std::stoull(s.at("default_rng").at(i).get<std::string>());
+    scheduler_epoch = s.at("scheduler_epoch");
+    callback_states = s.at("callbacks").get<decltype(callback_states)>();
+  } catch (const std::exception& e) {
+    fail(std::string("malformed state: ") + e.what());
+  }
+  if (epochs_done < 0 || static_cast<size_t>(epochs_done) != history.size()) {
+    fail("its history does not match its epoch count");
+  }
+  if (callback_states.size() != callbacks_.size()) {
+    fail("it was written with " + std::to_string(callback_states.size()) +
+         " callbacks, this trainer has " + std::to_string(callbacks_.size()));
+  }
+  // Everything checked: now restore (the copies check names and shapes before writing).
+  try {
+    copy_named_tensors(model_part, model_->named_state(), "Trainer::resume (model)");
+    optimizer_->load_state(optimizer_part);
+  } catch (const std::invalid_argument& e) {
+    fail(std::string("it does not fit this model and optimiser: ") + e.what());
+  }
+  history_ = history;
+  default_rng().set_state(rng);
+  if (scheduler_) scheduler_->set_epoch(scheduler_epoch);
+  for (size_t i = 0; i < callbacks_.size(); ++i) callbacks_[i]->restore(callback_states[i]);
+  return epochs_done;
 }
 
 }  // namespace glia::train

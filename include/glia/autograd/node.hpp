@@ -26,6 +26,13 @@ struct Node {
   std::string op;                                     // for error messages and debugging
   std::vector<std::shared_ptr<AutogradMeta>> inputs;  // null where no gradient is needed
   BackwardFn backward;                                // released after it has run once
+
+  Node() = default;
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+  // Frees the graph behind this node without recursion (src/autograd/engine.cpp): a chain of a
+  // million ops would otherwise free itself a million calls deep and overflow the stack.
+  ~Node();
 };
 
 // True when an op on these inputs must be recorded: grad mode is on and some input needs a

@@ -65,6 +65,10 @@ class Callback {
   virtual void on_epoch_begin(Trainer& /*trainer*/, int64_t /*epoch*/) {}
   virtual void on_batch_end(Trainer& /*trainer*/, const Progress& /*progress*/) {}
   virtual void on_epoch_end(Trainer& /*trainer*/, const EpochLog& /*log*/) {}
+  // What a resumed run needs to carry on as if it had never stopped (ModelCheckpoint: its best
+  // so far), saved with the Trainer's state; empty for stateless callbacks.
+  virtual std::vector<std::pair<std::string, double>> state() const { return {}; }
+  virtual void restore(const std::vector<std::pair<std::string, double>>& /*state*/) {}
 };
 
 // Saves the model to `path` whenever the monitored figure improves on its best so far
@@ -76,12 +80,11 @@ class ModelCheckpoint : public Callback {
   void on_epoch_end(Trainer& trainer, const EpochLog& log) override;
   int64_t best_epoch() const { return best_epoch_; }
   double best() const { return best_; }
-  // Restores the best so far (resuming a run).
-  void set_best(int64_t epoch, double value) {
-    best_epoch_ = epoch;
-    best_ = value;
-  }
   const std::string& path() const { return path_; }
+  std::vector<std::pair<std::string, double>> state() const override {
+    return {{"best_epoch", static_cast<double>(best_epoch_)}, {"best", best_}};
+  }
+  void restore(const std::vector<std::pair<std::string, double>>& state) override;
 
  private:
   std::string path_, monitor_;
@@ -121,10 +124,20 @@ class Trainer {
   void set_loss(LossFn loss) { custom_loss_ = std::move(loss); }  // replaces the task's loss
   void add_callback(std::shared_ptr<Callback> callback);
 
-  // Trains for epochs [first_epoch, epochs) (0-based; first_epoch > 0 resumes a run whose
-  // earlier epochs are in `history`). Returns the whole history.
+  // Trains for epochs [first_epoch, epochs) (0-based; first_epoch > 0 continues a run whose
+  // earlier epochs resume() restored). Returns the whole history.
   History fit(data::DataLoader& train, data::DataLoader* validation, int64_t epochs,
               int64_t first_epoch = 0);
+
+  // Resumable training. With a state file set, every epoch ends by writing (atomically) all that
+  // the next epochs depend on: the model's parameters and buffers, the optimiser's moments and
+  // step, the schedule's epoch, glia::default_rng()'s state (dropout), the callbacks' state and
+  // the history. resume() reads it back and returns the number of epochs done (0 when the file
+  // does not exist): fit(train, validation, epochs, resume(path)) then continues exactly, as
+  // the DataLoader's order and the dataset's augmentation depend on (seed, epoch) alone. A kill
+  // at any moment, even during the write, loses at most the epoch in progress.
+  void set_state_file(std::string path) { state_file_ = std::move(path); }
+  int64_t resume(const std::string& path);
 
   // predict(model(), loader).
   Predictions predict(data::DataLoader& loader);
@@ -142,6 +155,7 @@ class Trainer {
   // Correct predictions in a batch.
   int64_t correct(const Tensor& logits, const Tensor& targets) const;
   void validate(data::DataLoader& loader, EpochLog& log);
+  void save_state(int64_t epochs_done) const;
 
   nn::Module* model_;
   optim::Optimizer* optimizer_;
@@ -153,6 +167,7 @@ class Trainer {
   std::vector<std::shared_ptr<Callback>> callbacks_;
   History history_;
   bool stop_requested_ = false;
+  std::string state_file_;
 };
 
 // The model's logits for every batch of a loader's epoch 0, in eval mode without a graph (the

@@ -1,0 +1,43 @@
+// Training recipes: a network and everything about how it is trained and used.
+//
+// seed: the paper's network and settings, unchanged (reproduction): Adam 1e-3 with eps 1e-7,
+//   batch 32, 24 epochs, the best validation accuracy kept; the saved augmented copies when the
+//   data has them.
+// glia: this project's recipe, from the library's own pieces (docs/results.md says what each
+//   part buys): a deeper network of 3x3 conv-BN-ReLU blocks with pooling, global average
+//   pooling and dropout on 128x128 inputs; online augmentation of the original scans with the
+//   seed's ImageDataGenerator ranges; AdamW with a cosine schedule; label smoothing; the lowest
+//   validation loss kept; horizontal flips as test-time augmentation.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <glia/nn/sequential.hpp>
+
+namespace brain_tumor {
+
+struct Recipe {
+  std::string name;
+  int image_size = 240;  // the network's input: image_size x image_size, 3 channels (BGR)
+  int64_t epochs = 24, batch = 32;
+  bool adamw = false;  // Adam otherwise
+  float lr = 1e-3f, eps = 1e-7f, weight_decay = 0.0f;
+  bool cosine = false;  // a cosine schedule over the epochs
+  float label_smoothing = 0.0f;
+  std::string monitor = "val_accuracy";  // what picks the best epoch
+  std::string augment;                   // default augmentation: "folder", "online" or "none"
+  bool flip_tta = false;  // average the logits of the image and its horizontal mirror
+  float dropout = 0.0f;
+  std::vector<int64_t> widths;  // glia: channels of the conv blocks
+};
+
+// "seed" or "glia"; throws std::invalid_argument for another name.
+Recipe recipe_named(const std::string& name);
+const std::vector<std::string>& recipe_names();
+
+// The recipe's network, ending in one logit. Weights drawn from glia::default_rng().
+glia::nn::Sequential build_network(const Recipe& recipe);
+
+}  // namespace brain_tumor

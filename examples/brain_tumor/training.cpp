@@ -1,0 +1,86 @@
+#include "training.hpp"
+
+#include <glia/glia.hpp>
+
+#include "scan_dataset.hpp"
+
+namespace brain_tumor {
+
+TrainingResult train_on(const std::vector<Prepared>& items, const Split& split,
+                        const TrainingPlan& plan) {
+  const Recipe& r = plan.recipe;
+  glia::manual_seed(plan.seed);
+  TrainingResult result;
+  result.net = build_network(r);
+  std::unique_ptr<glia::optim::Optimizer> opt;
+  if (r.adamw) {
+    opt = std::make_unique<glia::optim::AdamW>(
+        result.net.parameters(),
+        glia::optim::AdamWOptions{r.lr, 0.9f, 0.999f, r.eps, r.weight_decay});
+  } else {
+    opt = std::make_unique<glia::optim::Adam>(
+        result.net.parameters(),
+        glia::optim::AdamOptions{r.lr, 0.9f, 0.999f, r.eps, r.weight_decay});
+  }
+  std::unique_ptr<glia::optim::LrScheduler> schedule;
+  if (r.cosine) schedule = std::make_unique<glia::optim::CosineAnnealingLR>(*opt, r.epochs);
+
+  AugmentPlan augment;
+  augment.seed = plan.seed;
+  ScanDataset train_set(items, split.train, plan.augment == "online" ? &augment : nullptr);
+  ScanDataset val_set(items, split.val);
+  glia::data::DataLoaderOptions train_options;
+  train_options.batch_size = r.batch;
+  train_options.shuffle = true;
+  // The shuffle stream of the seed recipe since glia's first release: one generator, seeded
+  // like this, shuffling the previous epoch's order (DataLoader's rule).
+  train_options.seed = plan.seed ^ 0x5DEECE66Dull;
+  glia::data::DataLoader train_loader(train_set, train_options);
+  glia::data::DataLoaderOptions val_options;
+  val_options.batch_size = 32;
+  glia::data::DataLoader val_loader(val_set, val_options);
+
+  glia::train::Trainer trainer(result.net, *opt, glia::train::Task::binary);
+  trainer.set_scheduler(schedule.get());
+  trainer.set_label_smoothing(r.label_smoothing);
+  auto checkpoint = std::make_shared<glia::train::ModelCheckpoint>(plan.best_path, r.monitor);
+  trainer.add_callback(checkpoint);
+  trainer.add_callback(std::make_shared<glia::train::LambdaCallback>(
+      [&](const glia::train::EpochLog& log) {
+        if (plan.on_epoch) plan.on_epoch(log);
+      },
+      [&](const glia::train::Progress& p) {
+        if (plan.on_batch) plan.on_batch(p);
+      }));
+  int64_t first_epoch = 0;
+  if (!plan.state_path.empty()) {
+    trainer.set_state_file(plan.state_path);
+    if (plan.resume) first_epoch = trainer.resume(plan.state_path);
+  }
+  result.history = trainer.fit(train_loader, &val_loader, r.epochs, first_epoch);
+  result.best_epoch = checkpoint->best_epoch();
+  glia::load(result.net, plan.best_path);
+  result.net.eval();
+  return result;
+}
+
+std::vector<float> predict_logits(glia::nn::Module& net, const Recipe& recipe,
+                                  const std::vector<Prepared>& items,
+                                  const std::vector<int>& indices) {
+  auto run = [&](bool mirrored) {
+    ScanDataset set(items, indices, nullptr, mirrored);
+    glia::data::DataLoaderOptions options;
+    options.batch_size = 32;
+    glia::data::DataLoader loader(set, options);
+    const glia::train::Predictions p = glia::train::predict(net, loader);
+    return std::vector<float>(p.logits.data(), p.logits.data() + p.logits.numel());
+  };
+  std::vector<float> logits = run(false);
+  if (recipe.flip_tta) {
+    const std::vector<float> mirrored = run(true);
+    for (size_t i = 0; i < logits.size(); ++i) logits[i] = 0.5f * (logits[i] + mirrored[i]);
+  }
+  return logits;
+}
+
+}  // namespace brain_tumor

@@ -1,0 +1,46 @@
+// One training run of a recipe on one split, as train and cv both use it: datasets and loaders
+// over the prepared scans, the library's Trainer with a best-checkpoint callback and a
+// resumable state, then predictions of the best weights.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <glia/train/trainer.hpp>
+
+#include "dataset.hpp"
+#include "recipes.hpp"
+
+namespace brain_tumor {
+
+struct TrainingPlan {
+  Recipe recipe;
+  std::string augment;  // "folder", "online" or "none"
+  uint64_t seed = 1;
+  std::string best_path;   // where the best weights go
+  std::string state_path;  // the resumable state; empty: none
+  bool resume = false;     // continue from state_path
+  // Called with each epoch's log (after the checkpoint), e.g. to print and save history.
+  std::function<void(const glia::train::EpochLog&)> on_epoch;
+  // Progress within an epoch (examples done, total, loss and accuracy so far).
+  std::function<void(const glia::train::Progress&)> on_batch;
+};
+
+struct TrainingResult {
+  glia::train::History history;
+  int64_t best_epoch = 0;
+  glia::nn::Sequential net;  // with the best weights loaded, in eval mode
+};
+
+TrainingResult train_on(const std::vector<Prepared>& items, const Split& split,
+                        const TrainingPlan& plan);
+
+// The logits of items[indices[i]] (eval mode, no graph); with the recipe's flip test-time
+// augmentation, the mean of the image's and its mirror's.
+std::vector<float> predict_logits(glia::nn::Module& net, const Recipe& recipe,
+                                  const std::vector<Prepared>& items,
+                                  const std::vector<int>& indices);
+
+}  // namespace brain_tumor
