@@ -12,8 +12,13 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$bin" train --data "$data" --epochs 2 --out "$work/run"
-test_json=$(grep -o '"test": {[^}]*}' "$work/run/report.json")
-accuracy=$(echo "$test_json" | grep -o '"accuracy": [0-9.e-]*' | cut -d' ' -f2)
-auc=$(echo "$test_json" | grep -o '"roc_auc": [0-9.e-]*' | cut -d' ' -f2)
+# report.json is pretty-printed: join its lines, then take the "test" object's first fields.
+test_json=$(tr -d ' \n' <"$work/run/report.json" | grep -o '"test":{[^}]*}')
+accuracy=$(echo "$test_json" | grep -o '"accuracy":[0-9.e-]*' | cut -d: -f2)
+auc=$(echo "$test_json" | grep -o '"roc_auc":[0-9.e-]*' | cut -d: -f2)
+if [ -z "$accuracy" ] || [ -z "$auc" ]; then
+  echo "no test accuracy or roc_auc in $work/run/report.json" >&2
+  exit 1
+fi
 echo "test accuracy $accuracy, roc_auc $auc"
 awk -v a="$accuracy" -v u="$auc" 'BEGIN { exit !(u > 0.6 && a > 0.5) }'
