@@ -94,3 +94,26 @@ TEST_CASE("metrics: known small cases and bad input") {
   CHECK(metrics::expected_calibration_error({0.25, 0.25, 0.25, 0.25}, {1, 0, 0, 0}) ==
         Approx(0.0).margin(1e-12));
 }
+
+TEST_CASE("metrics: bootstrap intervals are seeded, contain the estimate and narrow with n") {
+  std::vector<int> correct;
+  for (int i = 0; i < 400; ++i) correct.push_back(i % 5 != 0);  // accuracy 0.8
+  auto accuracy_of = [&](size_t n) {
+    return [&, n](const std::vector<size_t>& sample) {
+      double hits = 0;
+      for (size_t i : sample) hits += correct[i % n];
+      return hits / static_cast<double>(sample.size());
+    };
+  };
+  const metrics::Interval small = metrics::bootstrap_interval(50, accuracy_of(50), 2000, 3);
+  const metrics::Interval large = metrics::bootstrap_interval(400, accuracy_of(400), 2000, 3);
+  CHECK(small.low < 0.8);
+  CHECK(small.high > 0.8);
+  CHECK(large.high - large.low < small.high - small.low);
+  // The binomial standard error at n = 400 is 0.02: a 95% interval spans about 0.078.
+  CHECK(large.high - large.low == Approx(0.078).margin(0.012));
+  const metrics::Interval again = metrics::bootstrap_interval(400, accuracy_of(400), 2000, 3);
+  CHECK(again.low == large.low);
+  CHECK(again.high == large.high);
+  CHECK_THROWS_AS(metrics::bootstrap_interval(0, accuracy_of(1)), std::invalid_argument);
+}

@@ -7,6 +7,7 @@
 namespace brain_tumor {
 
 Command add_train_command(CLI::App& app);
+Command add_cv_command(CLI::App& app);
 Command add_evaluate_command(CLI::App& app);
 Command add_predict_command(CLI::App& app);
 Command add_convert_command(CLI::App& app);

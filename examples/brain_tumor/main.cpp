@@ -37,7 +37,8 @@ int main(int argc, char** argv) {
       "brain_tumor");
   app.set_version_flag("--version", kVersion);
   std::vector<brain_tumor::Command> commands = {
-      brain_tumor::add_train_command(app), brain_tumor::add_evaluate_command(app),
+      brain_tumor::add_train_command(app), brain_tumor::add_cv_command(app),
+      brain_tumor::add_evaluate_command(app),
       brain_tumor::add_predict_command(app), brain_tumor::add_convert_command(app),
       brain_tumor::add_explain_command(app)};
   std::string help_topic;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <sstream>
+#include <tuple>
 
 namespace brain_tumor {
 
@@ -123,6 +124,114 @@ Json metrics_json(const glia::metrics::BinaryMetrics& m) {
   j["confusion"] = Json::array({Json::array({m.tn, m.fp}), Json::array({m.fn, m.tp})});
   j["count"] = m.count;
   return j;
+}
+
+namespace {
+
+// A square plot of [0, 1] x [0, 1] with ticks every 0.2, grid, labelled axes and a title.
+struct UnitPlot {
+  static constexpr double kSize = 420, kLeft = 70, kTop = 50, kBottom = 60, kRight = 30;
+  std::ostringstream svg;
+  double x(double v) const { return kLeft + v * kSize; }
+  double y(double v) const { return kTop + (1 - v) * kSize; }
+
+  UnitPlot(const std::string& title, const std::string& x_label, const std::string& y_label) {
+    const double width = kLeft + kSize + kRight, height = kTop + kSize + kBottom;
+    svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\""
+        << height << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
+        << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+        << "<text x=\"" << width / 2 << "\" y=\"28\" text-anchor=\"middle\" font-size=\"15\">"
+        << title << "</text>\n";
+    for (int i = 0; i <= 5; ++i) {
+      const double v = i / 5.0;
+      svg << "<line x1=\"" << x(0) << "\" x2=\"" << x(1) << "\" y1=\"" << y(v) << "\" y2=\""
+          << y(v) << "\" stroke=\"#e6e6e6\"/>"
+          << "<line x1=\"" << x(v) << "\" x2=\"" << x(v) << "\" y1=\"" << y(0) << "\" y2=\""
+          << y(1) << "\" stroke=\"#e6e6e6\"/>\n"
+          << "<text x=\"" << x(0) - 6 << "\" y=\"" << y(v) + 4 << "\" text-anchor=\"end\">"
+          << fmt(v, "%.1f") << "</text>"
+          << "<text x=\"" << x(v) << "\" y=\"" << y(0) + 18 << "\" text-anchor=\"middle\">"
+          << fmt(v, "%.1f") << "</text>\n";
+    }
+    svg << "<rect x=\"" << x(0) << "\" y=\"" << y(1) << "\" width=\"" << kSize << "\" height=\""
+        << kSize << "\" fill=\"none\" stroke=\"black\"/>\n"
+        << "<text x=\"" << x(0.5) << "\" y=\"" << y(0) + 40 << "\" text-anchor=\"middle\">"
+        << x_label << "</text>\n"
+        << "<text transform=\"translate(22," << y(0.5) << ") rotate(-90)\" text-anchor=\"middle\">"
+        << y_label << "</text>\n"
+        << "<line x1=\"" << x(0) << "\" y1=\"" << y(0) << "\" x2=\"" << x(1) << "\" y2=\"" << y(1)
+        << "\" stroke=\"#999\" stroke-dasharray=\"5,4\"/>\n";
+  }
+  void polyline(const std::vector<std::pair<double, double>>& points, const char* colour,
+                double width, double opacity) {
+    svg << "<polyline fill=\"none\" stroke=\"" << colour << "\" stroke-width=\"" << width
+        << "\" stroke-opacity=\"" << opacity << "\" points=\"";
+    for (const auto& [px, py] : points) svg << x(px) << "," << y(py) << " ";
+    svg << "\"/>\n";
+  }
+  // Legend entries, top-left of the plot area.
+  void legend(const std::vector<std::tuple<std::string, const char*, double>>& entries, double at_x,
+              double at_y) {
+    const double h = 18.0 * static_cast<double>(entries.size()) + 8;
+    svg << "<rect x=\"" << at_x - 6 << "\" y=\"" << at_y - 14 << "\" width=\"200\" height=\"" << h
+        << "\" fill=\"white\" stroke=\"#aaa\"/>\n";
+    for (size_t i = 0; i < entries.size(); ++i) {
+      const auto& [label, colour, opacity] = entries[i];
+      const double ly = at_y + 18.0 * static_cast<double>(i) - 4;
+      svg << "<line x1=\"" << at_x << "\" x2=\"" << at_x + 22 << "\" y1=\"" << ly << "\" y2=\"" << ly
+          << "\" stroke=\"" << colour << "\" stroke-width=\"2\" stroke-opacity=\"" << opacity
+          << "\"/><text x=\"" << at_x + 28 << "\" y=\"" << ly + 4 << "\">" << label << "</text>\n";
+    }
+  }
+  std::string finish() {
+    svg << "</svg>\n";
+    return svg.str();
+  }
+};
+
+std::vector<std::pair<double, double>> points_of(const std::vector<glia::metrics::RocPoint>& c) {
+  std::vector<std::pair<double, double>> out;
+  for (const auto& p : c) out.push_back({p.false_positive_rate, p.true_positive_rate});
+  return out;
+}
+
+}  // namespace
+
+std::string roc_svg(const std::vector<glia::metrics::RocPoint>& pooled, double pooled_auc,
+                    const std::vector<std::vector<glia::metrics::RocPoint>>& folds) {
+  UnitPlot plot("ROC curve, out-of-fold predictions (AUC " + fmt(pooled_auc, "%.3f") + ")",
+                "false positive rate (1 - specificity)", "true positive rate (sensitivity)");
+  for (const auto& fold : folds) plot.polyline(points_of(fold), "#1f77b4", 1.2, 0.3);
+  plot.polyline(points_of(pooled), "#d62728", 2.5, 1.0);
+  plot.legend({{"pooled over the folds", "#d62728", 1.0},
+               {"each fold", "#1f77b4", 0.4},
+               {"chance", "#999999", 1.0}},
+              plot.x(0.55), plot.y(0.3));
+  return plot.finish();
+}
+
+std::string calibration_svg(const std::vector<glia::metrics::ReliabilityBin>& bins, double ece) {
+  UnitPlot plot("Reliability diagram, out-of-fold predictions",
+                "mean predicted probability of a tumour", "fraction of scans with a tumour");
+  std::vector<std::pair<double, double>> points;
+  int64_t total = 0;
+  for (const auto& b : bins) total += b.count;
+  for (const auto& b : bins) {
+    if (!b.count) continue;
+    points.push_back({b.mean_probability, b.fraction_positive});
+    const double radius = 3 + 12 * std::sqrt(static_cast<double>(b.count) / std::max<int64_t>(total, 1));
+    plot.svg << "<circle cx=\"" << plot.x(b.mean_probability) << "\" cy=\""
+             << plot.y(b.fraction_positive) << "\" r=\"" << radius
+             << "\" fill=\"#1f77b4\" fill-opacity=\"0.6\"/>\n";
+  }
+  plot.polyline(points, "#1f77b4", 2, 1.0);
+  plot.legend({{"10 equal-width bins (dot: count)", "#1f77b4", 1.0},
+               {"perfect calibration", "#999999", 1.0}},
+              plot.x(0.04), plot.y(0.95));
+  plot.svg << "<text x=\"" << plot.x(0.96) << "\" y=\"" << plot.y(0.06)
+           << "\" text-anchor=\"end\" font-size=\"14\">expected calibration error "
+           << fmt(ece, "%.3f") << "</text>\n";
+  return plot.finish();
 }
 
 }  // namespace brain_tumor

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include <glia/metrics/binary.hpp>
+#include <glia/metrics/calibration.hpp>
 #include <glia/train/trainer.hpp>
 #include <nlohmann/json.hpp>
 
@@ -24,5 +25,14 @@ std::string learning_curve_svg(const std::string& title, const std::string& y_la
 // {"accuracy", "f1", "precision", "recall", "roc_auc", "loss", "confusion": [[tn, fp], [fn, tp]],
 //  "count"}
 Json metrics_json(const glia::metrics::BinaryMetrics& m);
+
+// The pooled ROC curve (bold) over the folds' (faint), with the chance line, axes, a legend and
+// the pooled AUC in the title.
+std::string roc_svg(const std::vector<glia::metrics::RocPoint>& pooled, double pooled_auc,
+                    const std::vector<std::vector<glia::metrics::RocPoint>>& folds);
+
+// A reliability diagram: each bin's fraction of positives against its mean predicted
+// probability (dot size by count), the diagonal of perfect calibration, and the ECE.
+std::string calibration_svg(const std::vector<glia::metrics::ReliabilityBin>& bins, double ece);
 
 }  // namespace brain_tumor

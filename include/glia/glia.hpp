@@ -54,6 +54,7 @@
 #include "glia/data/image_tensor.hpp"
 
 #include "glia/metrics/binary.hpp"
+#include "glia/metrics/bootstrap.hpp"
 #include "glia/metrics/calibration.hpp"
 #include "glia/metrics/multiclass.hpp"
 
