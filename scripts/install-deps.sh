@@ -3,7 +3,8 @@
 # present it changes nothing and needs no network.
 set -euo pipefail
 packages=(g++ cmake make libeigen3-dev libstb-dev catch2 libbenchmark-dev libhdf5-dev
-          nlohmann-json3-dev pkg-config libcli11-dev zlib1g-dev)
+          nlohmann-json3-dev pkg-config libcli11-dev zlib1g-dev libjpeg62-turbo-dev libpng-dev
+          clang-14 libclang-rt-14-dev libomp-14-dev)  # the last three: the fuzz targets
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

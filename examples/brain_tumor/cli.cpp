@@ -5,7 +5,10 @@
 #include <cstdlib>
 #include <sstream>
 
+#include <glia/io/image.hpp>
 #include <glia/support/parallel.hpp>
+
+#include "dataset.hpp"
 
 namespace brain_tumor {
 namespace {
@@ -54,6 +57,15 @@ void add_threads_option(CLI::App& command, int& threads) {
 
 void apply_threads(int threads) {
   if (threads > 0) glia::set_num_threads(threads);
+}
+
+void add_max_pixels_option(CLI::App& command) {
+  command
+      .add_option_function<long>(
+          "--max-pixels", [](long n) { set_max_pixels(n); },
+          "refuse images whose header declares more pixels than this (default " +
+              std::to_string(glia::io::kDefaultMaxPixels) + ")")
+      ->check(whole_number(1, 1'000'000'000'000L));
 }
 
 std::string count_of(long n, const std::string& singular, const std::string& plural) {

@@ -28,6 +28,10 @@ CLI::Validator real_number(double min, double max);
 void add_threads_option(CLI::App& command, int& threads);
 void apply_threads(int threads);
 
+// --max-pixels N on a command that reads images: the largest image it decodes (the header's
+// width x height, checked before any pixel is decoded). Default glia::io::kDefaultMaxPixels.
+void add_max_pixels_option(CLI::App& command);
+
 // "1 epoch", "2 epochs".
 std::string count_of(long n, const std::string& singular, const std::string& plural = "");
 

@@ -1,6 +1,7 @@
 #include "dataset.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -108,8 +109,16 @@ std::vector<ImageRef> list_class_folders(const std::string& dir) {
   return class_folders(fs::path(dir), "", false);
 }
 
+namespace {
+std::atomic<int64_t> g_max_pixels{glia::io::kDefaultMaxPixels};
+}  // namespace
+
+void set_max_pixels(int64_t max_pixels) {
+  g_max_pixels = max_pixels;
+}
+
 Image read_bgr(const std::string& path) {
-  Image image = glia::io::read_image(path, 3);  // RGB; gray replicated, alpha dropped
+  Image image = glia::io::read_image(path, 3, g_max_pixels);  // RGB; gray replicated, alpha dropped
   for (size_t i = 0; i < image.pixels.size(); i += 3)
     std::swap(image.pixels[i], image.pixels[i + 2]);
   return image;

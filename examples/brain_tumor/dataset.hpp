@@ -70,6 +70,9 @@ Prepared preprocess(const ImageRef& ref, const Image& bgr, int image_size = kIma
 // Reads one file as the seed did with cv2.imread: 3 channels, BGR.
 Image read_bgr(const std::string& path);
 
+// The pixel limit read_bgr passes to the decoder (glia::io::kDefaultMaxPixels until set).
+void set_max_pixels(int64_t max_pixels);
+
 enum class SplitKind { paper, grouped };
 
 // Indices into a data set's items.

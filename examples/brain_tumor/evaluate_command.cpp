@@ -73,6 +73,7 @@ Command add_evaluate_command(CLI::App& app) {
   cmd->add_flag("--strict", options->strict,
                 "stop at the first unreadable image instead of skipping it");
   add_threads_option(*cmd, options->threads);
+  add_max_pixels_option(*cmd);
   return {cmd, [options] { return run_evaluate(*options); }};
 }
 

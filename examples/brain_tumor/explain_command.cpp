@@ -55,6 +55,7 @@ Command add_explain_command(CLI::App& app) {
   cmd->add_option("image", options->image, "the scan")->required();
   cmd->add_option("--out", options->out, "the PNG to write")->required();
   add_threads_option(*cmd, options->threads);
+  add_max_pixels_option(*cmd);
   return {cmd, [options] { return run_explain(*options); }};
 }
 

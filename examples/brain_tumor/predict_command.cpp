@@ -55,6 +55,7 @@ Command add_predict_command(CLI::App& app) {
       ->required();
   cmd->add_option("images", options->images, "the images")->required();
   add_threads_option(*cmd, options->threads);
+  add_max_pixels_option(*cmd);
   return {cmd, [options] { return run_predict(*options); }};
 }
 

@@ -378,6 +378,7 @@ Command add_train_command(CLI::App& app) {
   run_options.push_back(
       cmd->add_option("--threads", options->threads, "worker threads (default: all cores)")
           ->check(whole_number(1, 1024)));
+  add_max_pixels_option(*cmd);
   CLI::Option* resume = cmd->add_option(
       "--resume", options->resume,
       "continue the interrupted run in DIR with its own options (from DIR/run.json)");

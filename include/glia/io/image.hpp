@@ -1,4 +1,7 @@
-// Reading and writing 8-bit images (JPEG, PNG, BMP, ... through stb_image / stb_image_write).
+// Reading and writing 8-bit images. JPEG (libjpeg-turbo), PNG (libpng), BMP and PNM (stb_image)
+// are read; PNG is written (stb_image_write). Image files are untrusted input: every decoder
+// checks the size the header declares against a pixel limit before it decodes anything, and a
+// corrupt file gives an error, never a crash (the decoders are fuzzed: tests/fuzz/).
 #pragma once
 
 #include <cstdint>
@@ -25,13 +28,19 @@ struct Image {
   }
 };
 
+// The default pixel limit: 50 megapixels (a 7071 x 7071 image, 150 MB as RGB).
+constexpr int64_t kDefaultMaxPixels = 50'000'000;
+
 // Decodes an image file into `channels` channels (1: gray, 3: RGB, 4: RGBA); grayscale files are
-// replicated and alpha is dropped as needed. Throws std::runtime_error naming the file and the
-// decoder's reason (missing, truncated, not an image, ...).
-Image read_image(const std::string& path, int channels = 3);
+// replicated and alpha is dropped or added as needed. Throws std::runtime_error naming the file
+// and the reason (missing, truncated, corrupt, an unsupported format, or a header declaring more
+// than max_pixels pixels: refused before decoding, in milliseconds).
+Image read_image(const std::string& path, int channels = 3,
+                 int64_t max_pixels = kDefaultMaxPixels);
 
 // Decodes an image held in memory; `name` is used in error messages.
-Image decode_image(const std::string& bytes, const std::string& name, int channels = 3);
+Image decode_image(const std::string& bytes, const std::string& name, int channels = 3,
+                   int64_t max_pixels = kDefaultMaxPixels);
 
 // Writes a PNG atomically (temporary file + rename).
 void write_png(const std::string& path, const Image& image);
