@@ -3,8 +3,8 @@
 option(GLIA_WERROR "Treat warnings in glia's own code as errors" OFF)
 
 function(glia_enable_warnings target)
-  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow=local
-    -Wnon-virtual-dtor -Wcast-align -Woverloaded-virtual $<$<BOOL:${GLIA_WERROR}>:-Werror>)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic
+    $<IF:$<CXX_COMPILER_ID:GNU>,-Wshadow=local,-Wshadow-uncaptured-local> -Wnon-virtual-dtor -Wcast-align -Woverloaded-virtual $<$<BOOL:${GLIA_WERROR}>:-Werror>)
 endfunction()
 
 # -march=native for glia's own targets when GLIA_NATIVE is on (never exported to users).

@@ -23,4 +23,22 @@ cmake -S . -B build-avx512 -DGLIA_NATIVE=OFF -DGLIA_WERROR=ON -DCMAKE_CXX_FLAGS=
   -DGLIA_BUILD_TESTS=OFF -DGLIA_BUILD_BENCHMARKS=ON
 cmake --build build-avx512 -j"$jobs"
 
+step "AddressSanitizer + UndefinedBehaviorSanitizer build (GLIA_SANITIZE=ON): the tests"
+# Left out under the sanitizers, for CI's time budget only (each runs in the default build above):
+# the trainings of whole examples (shapes, brain_tumor on the real data, the kill-and-resume
+# run: minutes each, 5-20x slower under ASan) and the install test (it builds a second project).
+cmake -S . -B build-sanitize -DGLIA_SANITIZE=ON -DGLIA_WERROR=ON -DGLIA_BUILD_BENCHMARKS=OFF \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build build-sanitize -j"$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build-sanitize --output-on-failure \
+  -E 'shapes_example|real_data|resume_after_kill|install_and_find_package'
+
+step "libFuzzer targets (Clang, GLIA_FUZZ=ON): built, and each run briefly on its seed corpus"
+CXX=clang++-14 cmake -S . -B build-fuzz -DGLIA_FUZZ=ON -DGLIA_WERROR=ON -DGLIA_BUILD_TESTS=OFF \
+  -DGLIA_BUILD_BENCHMARKS=OFF
+cmake --build build-fuzz -j"$jobs" --target fuzz_checkpoint fuzz_image fuzz_preprocess \
+  fuzz_keras_config
+ctest --test-dir build-fuzz --output-on-failure -R fuzz_smoke
+
 echo; echo "=== all checks passed"

@@ -115,8 +115,10 @@ class Sequential : public Module {
   }
   // Exact types: a subclass may compute something else.
   bool relu_then_max_pool(size_t i) const {
-    return i + 1 < layers_.size() && typeid(*layers_[i]) == typeid(ReLU) &&
-           typeid(*layers_[i + 1]) == typeid(MaxPool2d);
+    if (i + 1 >= layers_.size()) return false;
+    const Module& first = *layers_[i];
+    const Module& second = *layers_[i + 1];
+    return typeid(first) == typeid(ReLU) && typeid(second) == typeid(MaxPool2d);
   }
 
   std::vector<std::shared_ptr<Module>> layers_;

@@ -3,10 +3,14 @@
 
 #include "glia/support/intrinsics.hpp"  // first: see there
 
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC 12, AVX-512: see intrinsics.hpp
 #include <Eigen/Core>
 #pragma GCC diagnostic pop
+#else
+#include <Eigen/Core>
+#endif
 
 #include "glia/tensor/tensor.hpp"
 

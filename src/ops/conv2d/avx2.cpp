@@ -13,8 +13,12 @@
 #include "glia/tensor/tensor.hpp"
 #include "kernels.hpp"
 
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
+#endif
 
 #include "tuned.hpp"
 
@@ -81,4 +85,8 @@ const Kernels& avx512_blocking_on_avx2_kernels() {
 
 }  // namespace glia::conv
 
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif

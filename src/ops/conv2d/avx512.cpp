@@ -13,8 +13,12 @@
 #include "glia/tensor/tensor.hpp"
 #include "kernels.hpp"
 
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx512f")
+#endif
 
 #include "tuned.hpp"
 
@@ -51,4 +55,8 @@ const Kernels& avx512_kernels() {
 
 }  // namespace glia::conv
 
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
