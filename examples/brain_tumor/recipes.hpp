@@ -16,6 +16,8 @@
 
 #include <glia/nn/sequential.hpp>
 
+#include "augment.hpp"
+
 namespace brain_tumor {
 
 struct Recipe {
@@ -28,6 +30,7 @@ struct Recipe {
   float label_smoothing = 0.0f;
   std::string monitor = "val_accuracy";  // what picks the best epoch
   std::string augment;                   // default augmentation: "folder", "online" or "none"
+  AugmentSettings augment_settings;      // the ranges of "online" augmentation
   bool flip_tta = false;  // average the logits of the image and its horizontal mirror
   float dropout = 0.0f;
   std::vector<int64_t> widths;  // glia: channels of the conv blocks

@@ -27,6 +27,7 @@ TrainingResult train_on(const std::vector<Prepared>& items, const Split& split,
 
   AugmentPlan augment;
   augment.seed = plan.seed;
+  augment.settings = r.augment_settings;
   ScanDataset train_set(items, split.train, plan.augment == "online" ? &augment : nullptr);
   ScanDataset val_set(items, split.val);
   glia::data::DataLoaderOptions train_options;
