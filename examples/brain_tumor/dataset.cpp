@@ -219,6 +219,24 @@ std::vector<int> ScanGroups::with_label(int l) const {
   return out;
 }
 
+namespace {
+
+// Puts each item where its group's part says (0 train, 1 val, 2 test); the originals of test
+// groups also go to test_originals.
+void assign_parts(const ScanGroups& groups, std::map<int, int>& part,
+                  const std::vector<int>& train_pool, const std::vector<int>& originals, Split& s) {
+  auto part_of = [&](int item) { return part[groups.of_item[static_cast<size_t>(item)]]; };
+  for (int i : train_pool) {
+    const int where = part_of(i);
+    (where == 0 ? s.train : where == 1 ? s.val : s.test).push_back(i);
+  }
+  for (int i : originals) {
+    if (part_of(i) == 2) s.test_originals.push_back(i);
+  }
+}
+
+}  // namespace
+
 Split grouped_split(const std::vector<Prepared>& items, const std::vector<int>& train_pool,
                     const std::vector<int>& originals, uint64_t seed) {
   const ScanGroups groups = group_scans(items, train_pool, originals);
@@ -238,14 +256,7 @@ Split grouped_split(const std::vector<Prepared>& items, const std::vector<int>& 
       part[of_label[g]] = g < n_train ? 0 : g < n_train + n_val ? 1 : 2;
     }
   }
-  auto part_of = [&](int item) { return part[groups.of_item[static_cast<size_t>(item)]]; };
-  for (int i : train_pool) {
-    const int where = part_of(i);
-    (where == 0 ? s.train : where == 1 ? s.val : s.test).push_back(i);
-  }
-  for (int i : originals) {
-    if (part_of(i) == 2) s.test_originals.push_back(i);
-  }
+  assign_parts(groups, part, train_pool, originals, s);
   return s;
 }
 
@@ -285,14 +296,7 @@ std::vector<Split> grouped_folds(const std::vector<Prepared>& items,
           static_cast<size_t>(std::lround(0.15 * static_cast<double>(rest.size())));
       for (size_t g = 0; g < rest.size(); ++g) part[rest[g]] = g < n_val ? 1 : 0;
     }
-    auto part_of = [&](int item) { return part[groups.of_item[static_cast<size_t>(item)]]; };
-    for (int i : train_pool) {
-      const int where = part_of(i);
-      (where == 0 ? s.train : where == 1 ? s.val : s.test).push_back(i);
-    }
-    for (int i : originals) {
-      if (part_of(i) == 2) s.test_originals.push_back(i);
-    }
+    assign_parts(groups, part, train_pool, originals, s);
   }
   return out;
 }
