@@ -9,6 +9,7 @@
 #include <glia/support/parallel.hpp>
 
 #include "dataset.hpp"
+#include "recipes.hpp"
 
 namespace brain_tumor {
 namespace {
@@ -57,6 +58,13 @@ void add_threads_option(CLI::App& command, int& threads) {
 
 void apply_threads(int threads) {
   if (threads > 0) glia::set_num_threads(threads);
+}
+
+CLI::Option* add_recipe_option(CLI::App& command, std::string& recipe,
+                               const std::string& description) {
+  return command.add_option("--recipe", recipe, description)
+      ->check(CLI::IsMember(recipe_names()))
+      ->capture_default_str();
 }
 
 void add_max_pixels_option(CLI::App& command) {

@@ -28,6 +28,10 @@ CLI::Validator real_number(double min, double max);
 void add_threads_option(CLI::App& command, int& threads);
 void apply_threads(int threads);
 
+// --recipe seed|glia, with what it means for this command.
+CLI::Option* add_recipe_option(CLI::App& command, std::string& recipe,
+                               const std::string& description);
+
 // --max-pixels N on a command that reads images: the largest image it decodes (the header's
 // width x height, checked before any pixel is decoded). Default glia::io::kDefaultMaxPixels.
 void add_max_pixels_option(CLI::App& command);

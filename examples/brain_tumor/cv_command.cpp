@@ -9,9 +9,9 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <iomanip>
 #include <iostream>
 #include <memory>
-#include <iomanip>
 #include <sstream>
 
 #include <glia/glia.hpp>
@@ -95,9 +95,14 @@ int run_cv(CvOptions o) {
   apply_threads(o.threads);
   if (o.out.empty()) o.out = "runs/cv-" + o.recipe + "-seed" + std::to_string(o.seed);
   RunFolder folder(o.out, o.resume, o.force);
-  const Json options{{"recipe", o.recipe}, {"data", o.data},   {"folds", o.folds},
-                     {"seed", o.seed},     {"epochs", recipe.epochs}, {"augment", o.augment},
-                     {"threads", glia::num_threads()}, {"isa", glia::isa_name(glia::active_isa())}};
+  const Json options{{"recipe", o.recipe},
+                     {"data", o.data},
+                     {"folds", o.folds},
+                     {"seed", o.seed},
+                     {"epochs", recipe.epochs},
+                     {"augment", o.augment},
+                     {"threads", glia::num_threads()},
+                     {"isa", glia::isa_name(glia::active_isa())}};
   if (o.resume) {
     if (folder.read_options() != options) {
       throw DataError("cannot resume '" + o.out + "': it was started with other options (" +
@@ -124,15 +129,15 @@ int run_cv(CvOptions o) {
     (items[i].ref.augmented ? augmented : originals).push_back(static_cast<int>(i));
   }
   const std::vector<int>& train_pool = o.augment == "folder" ? augmented : originals;
-  const std::vector<Split> folds =
-      grouped_folds(items, train_pool, originals, static_cast<int>(o.folds),
-                    static_cast<uint64_t>(o.seed));
-  std::printf("cv: recipe %s, %ld folds (seed %ld) over %zu original scans in %d groups "
-              "(%d duplicates merged), augment %s, %s each, %d threads (%s)\n",
-              o.recipe.c_str(), o.folds, o.seed, originals.size(), folds[0].groups,
-              folds[0].duplicate_merges, o.augment.c_str(),
-              count_of(static_cast<long>(recipe.epochs), "epoch").c_str(), glia::num_threads(),
-              glia::isa_name(glia::active_isa()));
+  const std::vector<Split> folds = grouped_folds(
+      items, train_pool, originals, static_cast<int>(o.folds), static_cast<uint64_t>(o.seed));
+  std::printf(
+      "cv: recipe %s, %ld folds (seed %ld) over %zu original scans in %d groups "
+      "(%d duplicates merged), augment %s, %s each, %d threads (%s)\n",
+      o.recipe.c_str(), o.folds, o.seed, originals.size(), folds[0].groups,
+      folds[0].duplicate_merges, o.augment.c_str(),
+      count_of(static_cast<long>(recipe.epochs), "epoch").c_str(), glia::num_threads(),
+      glia::isa_name(glia::active_isa()));
   std::fflush(stdout);
 
   std::vector<FoldResult> results(folds.size());
@@ -150,7 +155,8 @@ int run_cv(CvOptions o) {
       int label;
       double logit;
       std::getline(tsv, file);  // header
-      while (tsv >> std::quoted(file) >> label >> logit) result.logits.push_back(static_cast<float>(logit));
+      while (tsv >> std::quoted(file) >> label >> logit)
+        result.logits.push_back(static_cast<float>(logit));
       if (result.logits.size() != result.items.size()) {
         throw DataError("cannot resume: " + (dir / "predictions.tsv").string() + " is incomplete");
       }
@@ -167,9 +173,10 @@ int run_cv(CvOptions o) {
     plan.state_path = (dir / "state.glia").string();
     plan.resume = o.resume;
     plan.on_epoch = [&](const glia::train::EpochLog& log) {
-      std::printf("  fold %zu epoch %lld/%lld  loss %.4f  acc %.4f  val_loss %.4f  val_acc %.4f  %.0fs\n",
-                  f + 1, static_cast<long long>(log.epoch), static_cast<long long>(recipe.epochs),
-                  log.loss, log.accuracy, log.val_loss, log.val_accuracy, log.seconds);
+      std::printf(
+          "  fold %zu epoch %lld/%lld  loss %.4f  acc %.4f  val_loss %.4f  val_acc %.4f  %.0fs\n",
+          f + 1, static_cast<long long>(log.epoch), static_cast<long long>(recipe.epochs), log.loss,
+          log.accuracy, log.val_loss, log.val_accuracy, log.seconds);
       std::fflush(stdout);
     };
     TrainingResult trained_fold = train_on(items, split, plan);
@@ -180,15 +187,18 @@ int run_cv(CvOptions o) {
     const Pooled fold_metrics = pool(result.logits, labels);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - fold_start).count();
-    result.report = Json{{"fold", f + 1},
-                         {"counts", {{"train", split.train.size()},
-                                     {"val", split.val.size()},
-                                     {"test_original_scans", split.test_originals.size()}}},
-                         {"best_epoch", trained_fold.best_epoch},
-                         {"val", metrics_json(trained_fold.history[static_cast<size_t>(
-                                                  trained_fold.best_epoch - 1)].val_binary)},
-                         {"test_original_scans_metrics", pooled_json(fold_metrics)},
-                         {"seconds", seconds}};
+    result.report = Json{
+        {"fold", f + 1},
+        {"counts",
+         {{"train", split.train.size()},
+          {"val", split.val.size()},
+          {"test_original_scans", split.test_originals.size()}}},
+        {"best_epoch", trained_fold.best_epoch},
+        {"val",
+         metrics_json(
+             trained_fold.history[static_cast<size_t>(trained_fold.best_epoch - 1)].val_binary)},
+        {"test_original_scans_metrics", pooled_json(fold_metrics)},
+        {"seconds", seconds}};
     std::ostringstream tsv;
     tsv << "file\tlabel\tlogit\n";
     for (size_t k = 0; k < split.test_originals.size(); ++k) {
@@ -203,12 +213,12 @@ int run_cv(CvOptions o) {
     training_seconds += seconds;
     ++trained;
     const double eta = training_seconds / trained * static_cast<double>(folds.size() - f - 1);
-    std::printf("fold %zu/%zu: best epoch %lld, test originals acc %.4f auc %.4f (n=%zu), %s; "
-                "elapsed %s, ETA %s\n",
-                f + 1, folds.size(), static_cast<long long>(trained_fold.best_epoch),
-                fold_metrics.binary.accuracy, fold_metrics.binary.roc_auc,
-                split.test_originals.size(), duration(seconds).c_str(), duration(elapsed()).c_str(),
-                duration(eta).c_str());
+    std::printf(
+        "fold %zu/%zu: best epoch %lld, test originals acc %.4f auc %.4f (n=%zu), %s; "
+        "elapsed %s, ETA %s\n",
+        f + 1, folds.size(), static_cast<long long>(trained_fold.best_epoch),
+        fold_metrics.binary.accuracy, fold_metrics.binary.roc_auc, split.test_originals.size(),
+        duration(seconds).c_str(), duration(elapsed()).c_str(), duration(eta).c_str());
     std::fflush(stdout);
   }
 
@@ -259,13 +269,16 @@ int run_cv(CvOptions o) {
     oof << files[i] << "\t" << labels[i] << "\t" << prob << "\t" << fold_of[i] << "\n";
   }
   glia::io::write_file_atomically(folder.file("oof_predictions.tsv"), oof.str());
-  glia::io::write_file_atomically(folder.file("roc.svg"),
-                                  roc_svg(glia::metrics::roc_curve(logits, labels),
-                                          pooled.binary.roc_auc, fold_curves));
-  glia::io::write_file_atomically(folder.file("calibration.svg"), calibration_svg(bins, pooled.ece));
+  glia::io::write_file_atomically(
+      folder.file("roc.svg"),
+      roc_svg(glia::metrics::roc_curve(logits, labels), pooled.binary.roc_auc, fold_curves));
+  glia::io::write_file_atomically(folder.file("calibration.svg"),
+                                  calibration_svg(bins, pooled.ece));
   Json bin_table = Json::array();
   for (const auto& b : bins) {
-    bin_table.push_back({{"lower", b.lower}, {"upper", b.upper}, {"count", b.count},
+    bin_table.push_back({{"lower", b.lower},
+                         {"upper", b.upper},
+                         {"count", b.count},
                          {"mean_probability", b.mean_probability},
                          {"fraction_positive", b.fraction_positive}});
   }
@@ -283,13 +296,14 @@ int run_cv(CvOptions o) {
   cv["wall_seconds"] = elapsed();
   cv["peak_memory_mb"] = peak_rss_mb();
   glia::io::write_file_atomically(folder.file("cv.json"), cv.dump(2) + "\n");
-  std::printf("pooled over %zu original scans: accuracy %.4f (95%% CI %.3f-%.3f), ROC AUC %.4f "
-              "(%.3f-%.3f), F1 %.4f, log loss %.4f, Brier %.4f, ECE %.4f\n"
-              "wall time %s, peak memory %.0f MB; wrote %s/{cv.json, oof_predictions.tsv, roc.svg, "
-              "calibration.svg, fold-*/}\n",
-              n, pooled.binary.accuracy, accuracy_ci.low, accuracy_ci.high, pooled.binary.roc_auc,
-              auc_ci.low, auc_ci.high, pooled.binary.f1, pooled.binary.log_loss, pooled.brier,
-              pooled.ece, duration(elapsed()).c_str(), peak_rss_mb(), o.out.c_str());
+  std::printf(
+      "pooled over %zu original scans: accuracy %.4f (95%% CI %.3f-%.3f), ROC AUC %.4f "
+      "(%.3f-%.3f), F1 %.4f, log loss %.4f, Brier %.4f, ECE %.4f\n"
+      "wall time %s, peak memory %.0f MB; wrote %s/{cv.json, oof_predictions.tsv, roc.svg, "
+      "calibration.svg, fold-*/}\n",
+      n, pooled.binary.accuracy, accuracy_ci.low, accuracy_ci.high, pooled.binary.roc_auc,
+      auc_ci.low, auc_ci.high, pooled.binary.f1, pooled.binary.log_loss, pooled.brier, pooled.ece,
+      duration(elapsed()).c_str(), peak_rss_mb(), o.out.c_str());
   return 0;
 }
 
@@ -303,14 +317,15 @@ Command add_cv_command(CLI::App& app) {
       "tested once by a model that never saw it; each fold keeps its best epoch by a validation "
       "part of the other folds. Writes per-fold reports, cv.json (per-fold and pooled figures "
       "with bootstrap intervals), oof_predictions.tsv, roc.svg and calibration.svg.");
-  cmd->add_option("--data", options->data, "DIR/yes and DIR/no (and DIR/augmented data)")->required();
-  cmd->add_option("--folds", options->folds, "folds")->check(whole_number(2, 50))->capture_default_str();
+  cmd->add_option("--data", options->data, "DIR/yes and DIR/no (and DIR/augmented data)")
+      ->required();
+  cmd->add_option("--folds", options->folds, "folds")
+      ->check(whole_number(2, 50))
+      ->capture_default_str();
   cmd->add_option("--seed", options->seed, "fold assignment, initial weights, shuffles")
       ->check(whole_number(0, 1L << 40))
       ->capture_default_str();
-  cmd->add_option("--recipe", options->recipe, "seed or glia (docs/results.md)")
-      ->check(CLI::IsMember(recipe_names()))
-      ->capture_default_str();
+  add_recipe_option(*cmd, options->recipe, "seed or glia (docs/results.md)");
   cmd->add_option("--epochs", options->epochs, "epochs per fold (default: the recipe's)")
       ->check(whole_number(1, 100000));
   cmd->add_option("--augment", options->augment, "folder, online or none (default: the recipe's)")

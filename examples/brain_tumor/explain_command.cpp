@@ -22,7 +22,7 @@ int run_explain(const ExplainOptions& o) {
   LoadedModel model = load_model(o.model);
   ImageRef ref;
   ref.path = ref.relative = o.image;
-  const Prepared item = preprocess(ref, read_bgr(o.image));
+  const Prepared item = preprocess(ref, read_bgr(o.image), input_size(model.net));
   const glia::Tensor x = glia::data::image_to_tensor(item.image);
   const GradCam cam = grad_cam(model.net, glia::reshape(x, {1, x.size(0), x.size(1), x.size(2)}));
   glia::io::write_png(o.out, overlay_heat(item.image, cam.heat));
@@ -49,7 +49,7 @@ Command add_explain_command(CLI::App& app) {
       "Grad-CAM of the last conv block (conv, batch norm, relu and its max-pools: a 14x14 map "
       "for the seed network): the gradient of the logit with respect to that block's "
       "activations, averaged per channel, weights the activations; the map is drawn over the "
-      "cropped 240x240 scan (red: drove the decision most).");
+      "cropped scan at the network's input size (red: drove the decision most).");
   cmd->add_option("--model", options->model, "best.glia from train, or a Keras HDF5 model")
       ->required();
   cmd->add_option("image", options->image, "the scan")->required();

@@ -50,6 +50,12 @@ glia::nn::Sequential load_for_inference(const std::string& path) {
   return glia::nn::fold_batch_norm(load_model(path).net);
 }
 
+int input_size(const glia::nn::Sequential& net) {
+  const glia::Shape& shape = net.example_shape();
+  if (shape.size() == 3 && shape[0] == 3 && shape[1] == shape[2]) return static_cast<int>(shape[1]);
+  return 240;
+}
+
 bool is_keras_file(const std::string& path) {
 #ifdef BRAIN_TUMOR_HAS_KERAS
   return glia::io::is_hdf5_file(path);

@@ -20,6 +20,10 @@ LoadedModel load_model(const std::string& path);
 // The model for inference: load_model() with batch norm folded into its convolutions.
 glia::nn::Sequential load_for_inference(const std::string& path);
 
+// The side of the square BGR image the network takes: what its checkpoint records ({3, S, S}),
+// else the seed's 240 (Keras models and glia 0.1 checkpoints hold the seed network).
+int input_size(const glia::nn::Sequential& net);
+
 bool is_keras_file(const std::string& path);
 // The Keras model as saved (a final sigmoid included).
 glia::nn::Sequential load_keras(const std::string& path);

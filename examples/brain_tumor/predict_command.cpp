@@ -8,36 +8,40 @@
 #include "commands.hpp"
 #include "dataset.hpp"
 #include "model.hpp"
+#include "recipes.hpp"
+#include "training.hpp"
 
 namespace brain_tumor {
 namespace {
 
 struct PredictOptions {
-  std::string model;
+  std::string model, recipe = "seed";
   std::vector<std::string> images;
   int threads = 0;
 };
 
 int run_predict(const PredictOptions& o) {
   apply_threads(o.threads);
+  const Recipe recipe = recipe_named(o.recipe);
   glia::nn::Sequential net = load_for_inference(o.model);
-  glia::NoGradGuard no_grad;
   int failures = 0;
+  std::vector<Prepared> items;
   for (const std::string& path : o.images) {
     ImageRef ref;
     ref.path = ref.relative = path;
-    Prepared item;
     try {
-      item = preprocess(ref, read_bgr(path));
+      items.push_back(preprocess(ref, read_bgr(path), input_size(net)));
     } catch (const std::exception& e) {
       std::cerr << kErrorPrefix << e.what() << "\n";
       ++failures;
-      continue;
     }
-    glia::Tensor x = glia::data::image_to_tensor(item.image);
-    const float logit = net.forward(glia::reshape(x, {1, x.size(0), x.size(1), x.size(2)})).item();
-    const double p = glia::sigmoid(static_cast<double>(logit));
-    std::printf("%s\t%.6f\t%s\n", path.c_str(), p, p > 0.5 ? "yes" : "no");
+  }
+  std::vector<int> all(items.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int>(i);
+  const std::vector<float> logits = predict_logits(net, recipe, items, all);
+  for (size_t i = 0; i < items.size(); ++i) {
+    const double p = glia::sigmoid(static_cast<double>(logits[i]));
+    std::printf("%s\t%.6f\t%s\n", items[i].ref.path.c_str(), p, p > 0.5 ? "yes" : "no");
   }
   return failures ? 1 : 0;
 }
@@ -49,11 +53,15 @@ Command add_predict_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("predict", "probability of a tumour for each image");
   cmd->footer(
       "Print one line per image: path, probability of a tumour, and the label (yes if > 0.5). "
-      "Unreadable images are reported on stderr and make the exit code 1.");
+      "Unreadable images are reported on stderr (the others are still predicted) and make the "
+      "exit code 1.");
   cmd->add_option("--model", options->model,
                   "best.glia from train, or a Keras HDF5 model (told apart by content)")
       ->required();
   cmd->add_option("images", options->images, "the images")->required();
+  add_recipe_option(*cmd, options->recipe,
+                    "the recipe the model was trained with; glia averages the logits of the image "
+                    "and its mirror");
   add_threads_option(*cmd, options->threads);
   add_max_pixels_option(*cmd);
   return {cmd, [options] { return run_predict(*options); }};

@@ -334,11 +334,9 @@ Command add_train_command(CLI::App& app) {
       "trains on a built-in synthetic data set. A run writes a resumable state every epoch: "
       "'train --resume DIR' continues an interrupted run exactly.");
   std::vector<CLI::Option*> run_options;
-  run_options.push_back(cmd->add_option("--recipe", options->recipe,
-                                        "seed: the paper's network and settings; glia: this "
-                                        "project's recipe (docs/results.md)")
-                            ->check(CLI::IsMember(recipe_names()))
-                            ->capture_default_str());
+  run_options.push_back(add_recipe_option(*cmd, options->recipe,
+                                          "seed: the paper's network and settings; glia: this "
+                                          "project's recipe (docs/results.md)"));
   run_options.push_back(cmd->add_option(
       "--data", options->data,
       "DIR/yes and DIR/no (Kaggle layout); DIR/augmented data/{yes,no} is used by --augment "
