@@ -27,7 +27,10 @@ step "AddressSanitizer + UndefinedBehaviorSanitizer build (GLIA_SANITIZE=ON): th
 # Left out under the sanitizers, for CI's time budget only (each runs in the default build above):
 # the trainings of whole examples (shapes, brain_tumor on the real data, the kill-and-resume
 # run: minutes each, 5-20x slower under ASan) and the install test (it builds a second project).
-cmake -S . -B build-sanitize -DGLIA_SANITIZE=ON -DGLIA_WERROR=ON -DGLIA_BUILD_BENCHMARKS=OFF \
+# Without -Werror: GCC's flow analysis reports false -Wmaybe-uninitialized warnings in libstdc++
+# (std::regex, std::function) once the sanitizers instrument it; the builds above hold the line
+# on warnings.
+cmake -S . -B build-sanitize -DGLIA_SANITIZE=ON -DGLIA_BUILD_BENCHMARKS=OFF \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build-sanitize -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
