@@ -42,6 +42,6 @@ CXX=clang++-14 cmake -S . -B build-fuzz -DGLIA_FUZZ=ON -DGLIA_WERROR=ON -DGLIA_B
   -DGLIA_BUILD_BENCHMARKS=OFF
 cmake --build build-fuzz -j"$jobs" --target fuzz_checkpoint fuzz_image fuzz_preprocess \
   fuzz_keras_config
-ctest --test-dir build-fuzz --output-on-failure -R fuzz_smoke
+ctest --test-dir build-fuzz --output-on-failure --no-tests=error -R fuzz_smoke
 
 echo; echo "=== all checks passed"
