@@ -21,10 +21,14 @@ set(CPACK_DEBIAN_DEV_PACKAGE_NAME libglia-dev)
 set(CPACK_COMPONENT_DEV_DESCRIPTION
     "glia: a small deep-learning library for the CPU (static library, headers, CMake and pkg-config files, glia_convbench)")
 # What a program that links libglia.a needs: the headers it includes (Eigen) and the libraries
-# libglia links privately. glia::keras adds HDF5, found through pkg-config.
+# libglia links privately. glia::keras adds HDF5, found through pkg-config; glia::onnx
+# adds libonnx and protobuf.
 set(glia_dev_depends "libeigen3-dev (>= 3.3), zlib1g-dev, libjpeg62-turbo-dev, libpng-dev, g++")
 if(GLIA_HAS_KERAS)
   string(APPEND glia_dev_depends ", libhdf5-dev, pkg-config")
+endif()
+if(GLIA_HAS_ONNX)
+  string(APPEND glia_dev_depends ", libonnx-dev, libprotobuf-dev")
 endif()
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS "${glia_dev_depends}")
 
@@ -35,6 +39,9 @@ set(CPACK_COMPONENT_EXAMPLES_DESCRIPTION
 set(glia_examples_depends "libc6, libstdc++6, libgcc-s1, libgomp1, zlib1g, libjpeg62-turbo, libpng16-16")
 if(GLIA_HAS_KERAS)
   string(APPEND glia_examples_depends ", libhdf5-103-1")
+endif()
+if(GLIA_HAS_ONNX)
+  string(APPEND glia_examples_depends ", libonnx1, libprotobuf32")
 endif()
 set(CPACK_DEBIAN_EXAMPLES_PACKAGE_DEPENDS "${glia_examples_depends}")
 

@@ -41,7 +41,7 @@ step "libFuzzer targets (Clang, GLIA_FUZZ=ON): built, and each run briefly on it
 CXX=clang++-14 cmake -S . -B build-fuzz -DGLIA_FUZZ=ON -DGLIA_WERROR=ON -DGLIA_BUILD_TESTS=OFF \
   -DGLIA_BUILD_BENCHMARKS=OFF
 cmake --build build-fuzz -j"$jobs" --target fuzz_checkpoint fuzz_image fuzz_preprocess \
-  fuzz_keras_config
+  fuzz_keras_config fuzz_onnx
 ctest --test-dir build-fuzz --output-on-failure --no-tests=error -R fuzz_smoke
 
 echo; echo "=== all checks passed"

@@ -1,6 +1,7 @@
 #include "model.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <stdexcept>
 
@@ -8,6 +9,9 @@
 #include <glia/nn/fold.hpp>
 #ifdef BRAIN_TUMOR_HAS_KERAS
 #include <glia/io/keras_h5.hpp>
+#endif
+#ifdef BRAIN_TUMOR_HAS_ONNX
+#include <glia/io/onnx.hpp>
 #endif
 
 #include "seed_network.hpp"
@@ -33,11 +37,20 @@ LoadedModel load_model(const std::string& path) {
   } else if (is_keras_file(path)) {
     model.net = load_keras(path);
     model.format = "Keras HDF5";
+  } else if (is_onnx_name(path)) {
+#ifdef BRAIN_TUMOR_HAS_ONNX
+    model.net = glia::io::load_onnx(path);
+    model.format = "ONNX";
+#else
+    throw std::runtime_error("cannot load '" + path +
+                             "': this build has no ONNX support (needs libonnx-dev)");
+#endif
   } else {
     std::ifstream probe(path);
-    throw std::runtime_error(
-        "cannot load model '" + path +
-        "': " + (probe ? "neither a glia checkpoint nor a Keras HDF5 file" : "file not found"));
+    throw std::runtime_error("cannot load model '" + path + "': " +
+                             (probe
+                                  ? "neither a glia checkpoint, a Keras HDF5 file nor a .onnx file"
+                                  : "file not found"));
   }
   // The tools work on logits: a final sigmoid (Keras' Dense(1, activation='sigmoid')) is dropped.
   if (model.net.size() && model.net[model.net.size() - 1].type_name() == "Sigmoid")
@@ -54,6 +67,15 @@ int input_size(const glia::nn::Sequential& net) {
   const glia::Shape& shape = net.example_shape();
   if (shape.size() == 3 && shape[0] == 3 && shape[1] == shape[2]) return static_cast<int>(shape[1]);
   return 240;
+}
+
+bool is_onnx_name(const std::string& path) {
+  // ONNX files have no signature: protobuf messages are recognised by their name.
+  if (path.size() < 5) return false;
+  std::string ext = path.substr(path.size() - 5);
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return ext == ".onnx";
 }
 
 bool is_keras_file(const std::string& path) {

@@ -9,12 +9,13 @@ namespace brain_tumor {
 
 struct LoadedModel {
   glia::nn::Sequential net;  // in eval mode, ending in the logit
-  std::string format;        // "glia checkpoint" or "Keras HDF5"
+  std::string format;        // "glia checkpoint", "Keras HDF5" or "ONNX"
 };
 
 // A glia checkpoint (it records its architecture; a glia 0.1 file, which does not, holds the
-// seed network), or a Keras HDF5 model (the seed's published checkpoint; a final sigmoid is
-// dropped). Throws std::runtime_error naming the file.
+// seed network), a Keras HDF5 model (the seed's published checkpoint) or an ONNX model (a name
+// ending in .onnx, as `brain_tumor export` writes); a final sigmoid is dropped. Throws
+// std::runtime_error naming the file.
 LoadedModel load_model(const std::string& path);
 
 // The model for inference: load_model() with batch norm folded into its convolutions.
@@ -25,6 +26,7 @@ glia::nn::Sequential load_for_inference(const std::string& path);
 int input_size(const glia::nn::Sequential& net);
 
 bool is_keras_file(const std::string& path);
+bool is_onnx_name(const std::string& path);
 // The Keras model as saved (a final sigmoid included).
 glia::nn::Sequential load_keras(const std::string& path);
 

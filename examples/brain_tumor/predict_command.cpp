@@ -1,5 +1,6 @@
 // brain_tumor predict: the probability of a tumour for each image given.
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
@@ -15,7 +16,7 @@ namespace brain_tumor {
 namespace {
 
 struct PredictOptions {
-  std::string model, recipe = "seed";
+  std::string model, recipe = "seed", save_inputs;
   std::vector<std::string> images;
   int threads = 0;
 };
@@ -34,6 +35,14 @@ int run_predict(const PredictOptions& o) {
     } catch (const std::exception& e) {
       std::cerr << kErrorPrefix << e.what() << "\n";
       ++failures;
+    }
+  }
+  if (!o.save_inputs.empty()) {
+    std::filesystem::create_directories(o.save_inputs);
+    for (size_t i = 0; i < items.size(); ++i) {
+      char name[32];
+      std::snprintf(name, sizeof name, "%03zu.png", i);
+      glia::io::write_png(o.save_inputs + "/" + name, items[i].image);
     }
   }
   std::vector<int> all(items.size());
@@ -56,12 +65,16 @@ Command add_predict_command(CLI::App& app) {
       "Unreadable images are reported on stderr (the others are still predicted) and make the "
       "exit code 1.");
   cmd->add_option("--model", options->model,
-                  "best.glia from train, or a Keras HDF5 model (told apart by content)")
+                  "best.glia from train, a Keras HDF5 model (told apart by content), or a .onnx "
+                  "model")
       ->required();
   cmd->add_option("images", options->images, "the images")->required();
   add_recipe_option(*cmd, options->recipe,
                     "the recipe the model was trained with; glia averages the logits of the image "
                     "and its mirror");
+  cmd->add_option("--save-inputs", options->save_inputs,
+                  "also write each image as the network sees it (cropped and resized) to "
+                  "DIR/000.png, DIR/001.png, ... in the order of the readable images");
   add_threads_option(*cmd, options->threads);
   add_max_pixels_option(*cmd);
   return {cmd, [options] { return run_predict(*options); }};

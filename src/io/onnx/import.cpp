@@ -1,0 +1,609 @@
+// load_onnx: an ONNX graph -> nn::Sequential. The file is untrusted: every tensor's size is
+// checked against its data, every attribute against what glia can compute, and the graph's
+// shape (one chain from the input to the output, with two-way residual forks) before any layer
+// is built.
+#include <algorithm>
+#include <climits>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "constant.hpp"
+#include "glia/io/atomic_file.hpp"
+#include "glia/io/onnx.hpp"
+#include "glia/nn/activation_layers.hpp"
+#include "glia/nn/batch_norm2d.hpp"
+#include "glia/nn/conv2d.hpp"
+#include "glia/nn/dense.hpp"
+#include "glia/nn/dropout.hpp"
+#include "glia/nn/pooling.hpp"
+#include "glia/nn/residual.hpp"
+#include "glia/nn/shape_layers.hpp"
+#include "glia/support/check.hpp"
+
+namespace glia::io {
+namespace {
+
+using namespace onnx_detail;
+
+std::string describe(const pb::NodeProto& n) {
+  return concat("'", n.name(), "' (", n.op_type(), ")");
+}
+
+// The attributes of one node: each is read at most once by name with its expected type, and
+// done() fails on any the reader did not ask for (an option glia would silently ignore).
+class Attributes {
+ public:
+  explicit Attributes(const pb::NodeProto& n) : n_(n) {
+    for (const pb::AttributeProto& a : n.attribute()) {
+      expect(!a.has_ref_attr_name() || a.ref_attr_name().empty(), "node ", describe(n),
+             ": attribute references are not supported");
+      expect(by_name_.emplace(a.name(), &a).second, "node ", describe(n), " sets attribute '",
+             a.name(), "' twice");
+    }
+  }
+  int64_t integer(const char* name, int64_t fallback) {
+    const pb::AttributeProto* a = take(name, pb::AttributeProto::INT);
+    return a ? a->i() : fallback;
+  }
+  float real(const char* name, float fallback) {
+    const pb::AttributeProto* a = take(name, pb::AttributeProto::FLOAT);
+    if (!a) return fallback;
+    expect(std::isfinite(a->f()), "node ", describe(n_), ": attribute '", name, "' is ", a->f());
+    return a->f();
+  }
+  std::string text(const char* name, const std::string& fallback) {
+    const pb::AttributeProto* a = take(name, pb::AttributeProto::STRING);
+    return a ? a->s() : fallback;
+  }
+  std::vector<int64_t> ints(const char* name, std::vector<int64_t> fallback) {
+    const pb::AttributeProto* a = take(name, pb::AttributeProto::INTS);
+    return a ? std::vector<int64_t>(a->ints().begin(), a->ints().end()) : fallback;
+  }
+  void done() const {
+    for (const auto& [name, a] : by_name_)
+      expect(taken_.count(name), "node ", describe(n_), ": attribute '", name,
+             "' is not supported");
+  }
+
+ private:
+  const pb::AttributeProto* take(const char* name, pb::AttributeProto::AttributeType type) {
+    auto it = by_name_.find(name);
+    taken_.insert(name);
+    if (it == by_name_.end()) return nullptr;
+    expect(it->second->type() == type || it->second->type() == pb::AttributeProto::UNDEFINED,
+           "node ", describe(n_), ": attribute '", name, "' has the wrong type");
+    return it->second;
+  }
+  const pb::NodeProto& n_;
+  std::map<std::string, const pb::AttributeProto*> by_name_;
+  std::set<std::string> taken_;
+};
+
+class GraphReader {
+ public:
+  GraphReader(const pb::ModelProto& model, const OnnxLoadOptions& options) : graph_(model.graph()) {
+    read_opset(model);
+    expect(graph_.node_size() <= options.max_nodes, "the graph has ", graph_.node_size(),
+           " nodes, over the limit of ", options.max_nodes);
+    for (const pb::TensorProto& t : graph_.initializer()) {
+      expect(!t.name().empty(), "an initializer has no name");
+      expect(constants_.emplace(t.name(), decode(t, t.name())).second, "initializer '", t.name(),
+             "' is defined twice");
+    }
+    // Constants first, and what the shape operators compute from them (in the file's order,
+    // which ONNX requires to be topological).
+    for (int i = 0; i < graph_.node_size(); ++i) {
+      const pb::NodeProto& n = graph_.node(i);
+      expect(n.domain().empty() || n.domain() == "ai.onnx", "node ", describe(n),
+             " is from operator set '", n.domain(), "', which glia does not know");
+      if (n.op_type() == "Constant") {
+        read_constant_node(n);
+        constant_nodes_.insert(i);
+      } else if (can_fold(n.op_type()) && n.input_size() >= 1 && is_constant(n.input(0))) {
+        std::vector<const Constant*> in;
+        for (const std::string& name : n.input()) {
+          expect(name.empty() || is_constant(name), "node ", describe(n), " mixes constants and ",
+                 "computed tensors, which glia cannot fold");
+          in.push_back(name.empty() ? nullptr : &constants_.at(name));
+        }
+        expect(n.output_size() == 1, "node ", describe(n), " has ", n.output_size(), " outputs");
+        expect(constants_.emplace(n.output(0), fold(n, in)).second, "tensor '", n.output(0),
+               "' is defined twice");
+        constant_nodes_.insert(i);
+      }
+    }
+    for (int i = 0; i < graph_.node_size(); ++i) {
+      const pb::NodeProto& n = graph_.node(i);
+      if (constant_nodes_.count(i)) continue;
+      for (int j = 0; j < n.input_size(); ++j)
+        if (is_data(n.input(j))) consumers_[n.input(j)].push_back(i);
+    }
+    find_input_and_output();
+  }
+
+  nn::Sequential read() {
+    nn::Sequential model =
+        example_shape_.empty() ? nn::Sequential() : nn::Sequential(example_shape_);
+    const Walk end = walk(input_, -1, model, 0);
+    if (end.join >= 0)
+      fail("node ", describe(graph_.node(end.join)),
+           " adds two tensors that do not fork from one tensor; glia reads residual joins only");
+    expect(end.tensor == output_, "the chain from the input ends at tensor '", end.tensor,
+           "', not at the graph's output '", output_, "'");
+    const int used = graph_.node_size() - static_cast<int>(constant_nodes_.size());
+    expect(static_cast<int>(visited_.size()) == used, "the graph has ", used, " nodes, of which ",
+           visited_.size(), " are on the path from the input to the output");
+    model.eval();
+    return model;
+  }
+
+ private:
+  struct Walk {
+    std::string tensor;  // where the chain stopped
+    int join = -1;       // the Add it stopped at, if any
+  };
+
+  // Follows the chain from `tensor` (starting with node `first` when >= 0), appending layers to
+  // `seq`, until the graph's output or an Add that joins two branches.
+  Walk walk(std::string tensor, int first, nn::Sequential& seq, int depth) {
+    expect(depth <= kMaxDepth, "residual blocks are nested more than ", kMaxDepth, " deep");
+    while (true) {
+      int index = first;
+      first = -1;
+      if (index < 0) {
+        const std::vector<int>& users = consumers(tensor);
+        if (users.empty()) return {tensor, -1};
+        if (users.size() == 2) {
+          tensor = fork(tensor, users, seq, depth);
+          continue;
+        }
+        expect(users.size() == 1, "tensor '", tensor, "' feeds ", users.size(),
+               " nodes; glia reads chains and two-way residual forks");
+        index = users[0];
+      }
+      const pb::NodeProto& n = graph_.node(index);
+      if (is_join(n)) return {tensor, index};
+      expect(visited_.insert(index).second, "node ", describe(n), " is reached twice (a cycle)");
+      expect(n.input_size() >= 1 && n.input(0) == tensor, "node ", describe(n), " takes tensor '",
+             tensor, "' as an input other than its first");
+      expect(n.output_size() >= 1 && !n.output(0).empty(), "node ", describe(n), " has no output");
+      for (int j = 1; j < n.output_size(); ++j)
+        expect(n.output(j).empty() || consumers(n.output(j)).empty(), "node ", describe(n),
+               " has a second output '", n.output(j),
+               "' that is used; glia computes only the first");
+      tensor = add_layers(n, seq);
+    }
+  }
+
+  // Two branches from `tensor` that meet again in one Add: an nn::Residual.
+  std::string fork(const std::string& tensor, const std::vector<int>& users, nn::Sequential& seq,
+                   int depth) {
+    nn::Sequential branch[2];
+    Walk end[2];
+    for (int b = 0; b < 2; ++b) {
+      const pb::NodeProto& n = graph_.node(users[b]);
+      end[b] = is_join(n) ? Walk{tensor, users[b]} : walk(tensor, users[b], branch[b], depth + 1);
+      expect(end[b].join >= 0, "tensor '", tensor,
+             "' forks into two branches, and the branch "
+             "through node ",
+             describe(n), " ends without joining the other");
+    }
+    expect(end[0].join == end[1].join, "the two branches from tensor '", tensor,
+           "' end in different Add nodes, ", describe(graph_.node(end[0].join)), " and ",
+           describe(graph_.node(end[1].join)));
+    const int join = end[0].join;
+    const pb::NodeProto& add = graph_.node(join);
+    expect(visited_.insert(join).second, "node ", describe(add), " is reached twice");
+    expect(branch[0].size() + branch[1].size() > 0, "node ", describe(add),
+           " adds a tensor to itself");
+    // The body is the branch behind the Add's first input, unless that one is the identity.
+    int body = add.input(0) == end[0].tensor ? 0 : 1;
+    if (branch[body].size() == 0) body = 1 - body;
+    auto body_module = std::make_shared<nn::Sequential>(std::move(branch[body]));
+    std::shared_ptr<nn::Module> shortcut;
+    if (branch[1 - body].size() > 0)
+      shortcut = std::make_shared<nn::Sequential>(std::move(branch[1 - body]));
+    seq.add(std::make_shared<nn::Residual>(body_module, shortcut));
+    return add.output(0);
+  }
+
+  // ---- one node -> glia layers ------------------------------------------------------------
+
+  // Returns the tensor after the layers.
+  std::string add_layers(const pb::NodeProto& n, nn::Sequential& seq) {
+    const std::string& op = n.op_type();
+    Attributes a(n);
+    if (op == "Conv") {
+      conv(n, a, seq);
+      return n.output(0);
+    }
+    if (op == "BatchNormalization") {
+      batch_norm(n, a, seq);
+      return n.output(0);
+    }
+    if (op == "Gemm") {
+      gemm(n, a, seq);
+      return n.output(0);
+    }
+    if (op == "MatMul") return matmul(n, a, seq);
+    if (op == "MaxPool" || op == "AveragePool") {
+      pool(n, a, seq);
+      return n.output(0);
+    }
+    if (op == "Pad") {
+      pad(n, a, seq);
+      return n.output(0);
+    }
+    if (op == "Dropout") {
+      dropout(n, a, seq);
+      return n.output(0);
+    }
+    if (op == "Relu" || op == "Sigmoid" || op == "Tanh" || op == "GlobalAveragePool" ||
+        op == "Identity") {
+      inputs(n, 1, 1);
+      a.done();
+      if (op == "Relu") seq.add(nn::ReLU());
+      if (op == "Sigmoid") seq.add(nn::Sigmoid());
+      if (op == "Tanh") seq.add(nn::Tanh());
+      if (op == "GlobalAveragePool") seq.add(nn::GlobalAvgPool2d());
+      return n.output(0);
+    }
+    if (op == "LeakyRelu") {
+      inputs(n, 1, 1);
+      const float alpha = a.real("alpha", 0.01f);
+      a.done();
+      seq.add(nn::LeakyReLU(alpha));
+      return n.output(0);
+    }
+    if (op == "Flatten") {
+      inputs(n, 1, 1);
+      expect(a.integer("axis", 1) == 1, "node ", describe(n),
+             " flattens from an axis other than 1, which glia's Flatten does not");
+      a.done();
+      seq.add(nn::Flatten());
+      return n.output(0);
+    }
+    fail("node ", describe(n), ": glia has no layer for the operator '", op, "'");
+  }
+
+  void conv(const pb::NodeProto& n, Attributes& a, nn::Sequential& seq) {
+    inputs(n, 2, 3);
+    const Constant& w = weights(n, 1);
+    expect(w.shape.size() == 4 && w.shape[2] == w.shape[3], "node ", describe(n),
+           ": glia's Conv2d needs a square 2-D kernel {O, I, k, k}, the weight is ",
+           shape_str(w.shape));
+    const int64_t k = w.shape[2];
+    expect(a.integer("group", 1) == 1, "node ", describe(n), ": grouped convolution");
+    expect(a.ints("dilations", {1, 1}) == std::vector<int64_t>{1, 1}, "node ", describe(n),
+           ": dilated convolution");
+    const std::vector<int64_t> kernel = a.ints("kernel_shape", {k, k});
+    expect(kernel == std::vector<int64_t>{k, k}, "node ", describe(n),
+           ": kernel_shape does not match the weight");
+    const int64_t stride = square(n, a.ints("strides", {1, 1}), "strides");
+    const std::vector<int64_t> pads = padding(n, a, 4);
+    const Constant* b = n.input_size() > 2 && !n.input(2).empty() ? &weights(n, 2) : nullptr;
+    a.done();
+    expect(!b || b->shape == Shape{w.shape[0]}, "node ", describe(n), ": the bias is ",
+           b ? shape_str(b->shape) : "", " for ", w.shape[0], " output channels");
+    // Pads [top, left, bottom, right]: equal ones go into the convolution, others before it.
+    int64_t p = 0;
+    if (pads[0] == pads[1] && pads[1] == pads[2] && pads[2] == pads[3]) {
+      p = pads[0];
+    } else {
+      seq.add(nn::ZeroPad2d(pads[0], pads[2], pads[1], pads[3]));
+    }
+    Rng init(0);
+    auto c = std::make_shared<nn::Conv2d>(w.shape[1], w.shape[0], k, stride, p, b != nullptr, init);
+    fill(c->weight(), w.floats);
+    if (b) fill(c->bias(), b->floats);
+    seq.add(c);
+  }
+
+  void batch_norm(const pb::NodeProto& n, Attributes& a, nn::Sequential& seq) {
+    inputs(n, 5, 5);
+    const float eps = a.real("epsilon", 1e-5f);
+    const float momentum = a.real("momentum", 0.9f);
+    expect(a.integer("training_mode", 0) == 0, "node ", describe(n), " runs in training mode");
+    expect(a.integer("spatial", 1) == 1, "node ", describe(n), ": spatial = 0");
+    a.done();
+    const Constant* p[4];
+    for (int i = 0; i < 4; ++i) p[i] = &weights(n, i + 1);
+    const Shape channels = p[0]->shape;
+    expect(channels.size() == 1 && channels[0] >= 1, "node ", describe(n), ": scale is ",
+           shape_str(channels));
+    for (int i = 1; i < 4; ++i)
+      expect(p[i]->shape == channels, "node ", describe(n), ": input ", i + 1, " is ",
+             shape_str(p[i]->shape), ", not ", shape_str(channels));
+    for (float v : p[3]->floats) expect(v >= 0, "node ", describe(n), ": a negative variance");
+    expect(eps > 0 && momentum >= 0 && momentum <= 1, "node ", describe(n),
+           ": epsilon must be > 0 and momentum in [0, 1]");
+    auto bn = std::make_shared<nn::BatchNorm2d>(channels[0], eps, 1.0f - momentum);
+    fill(bn->gamma(), p[0]->floats);
+    fill(bn->beta(), p[1]->floats);
+    fill(bn->running_mean(), p[2]->floats);
+    fill(bn->running_var(), p[3]->floats);
+    seq.add(bn);
+  }
+
+  // Y = alpha * A * op(B) + beta * C, as a Dense with weight alpha * op(B)^T and bias beta * C.
+  void gemm(const pb::NodeProto& n, Attributes& a, nn::Sequential& seq) {
+    inputs(n, 2, 3);
+    const float alpha = a.real("alpha", 1.0f), beta = a.real("beta", 1.0f);
+    expect(a.integer("transA", 0) == 0, "node ", describe(n), ": transA = 1");
+    const bool trans_b = a.integer("transB", 0) != 0;
+    a.done();
+    const Constant& w = weights(n, 1);
+    expect(w.shape.size() == 2 && w.shape[0] >= 1 && w.shape[1] >= 1, "node ", describe(n),
+           ": B is ", shape_str(w.shape), ", not a matrix");
+    const int64_t out = trans_b ? w.shape[0] : w.shape[1], in = trans_b ? w.shape[1] : w.shape[0];
+    const Constant* c = n.input_size() > 2 && !n.input(2).empty() ? &weights(n, 2) : nullptr;
+    expect(!c || c->shape == Shape{out} || c->shape == Shape{1, out}, "node ", describe(n),
+           ": C is ", c ? shape_str(c->shape) : "", "; glia adds a bias of ", out, " values");
+    Rng init(0);
+    auto d = std::make_shared<nn::Dense>(in, out, c != nullptr, init);
+    float* weight = d->weight().data();
+    for (int64_t o = 0; o < out; ++o)
+      for (int64_t i = 0; i < in; ++i)
+        weight[o * in + i] =
+            alpha * w.floats[static_cast<size_t>(trans_b ? o * in + i : i * out + o)];
+    if (c)
+      for (int64_t o = 0; o < out; ++o)
+        d->bias().data()[o] = beta * c->floats[static_cast<size_t>(o)];
+    seq.add(d);
+  }
+
+  // X * B with a constant B {in, out}: a Dense without bias (an Add of a constant after it
+  // becomes its bias, as torch.onnx writes nn.Linear for inputs of other ranks).
+  std::string matmul(const pb::NodeProto& n, Attributes& a, nn::Sequential& seq) {
+    inputs(n, 2, 2);
+    a.done();
+    const Constant& w = weights(n, 1);
+    expect(w.shape.size() == 2 && w.shape[0] >= 1 && w.shape[1] >= 1, "node ", describe(n),
+           ": glia multiplies by a constant matrix only, B is ", shape_str(w.shape));
+    const int64_t in = w.shape[0], out = w.shape[1];
+    // A bias Add right behind: fold it in.
+    const Constant* bias = nullptr;
+    std::string result = n.output(0);
+    const std::vector<int>& users = consumers(n.output(0));
+    if (users.size() == 1) {
+      const pb::NodeProto& next = graph_.node(users[0]);
+      if (next.op_type() == "Add" && next.input_size() == 2 && next.input(0) == n.output(0) &&
+          is_constant(next.input(1))) {
+        bias = &constants_.at(next.input(1));
+        expect(bias->is_float && (bias->shape == Shape{out} || bias->shape == Shape{1, out}),
+               "node ", describe(next), " adds ", shape_str(bias->shape), " to ", out, " features");
+        expect(visited_.insert(users[0]).second, "node ", describe(next), " is reached twice");
+        result = next.output(0);
+      }
+    }
+    Rng init(0);
+    auto d = std::make_shared<nn::Dense>(in, out, bias != nullptr, init);
+    for (int64_t o = 0; o < out; ++o)
+      for (int64_t i = 0; i < in; ++i)
+        d->weight().data()[o * in + i] = w.floats[static_cast<size_t>(i * out + o)];
+    if (bias) fill(d->bias(), bias->floats);
+    seq.add(d);
+    return result;
+  }
+
+  void pool(const pb::NodeProto& n, Attributes& a, nn::Sequential& seq) {
+    inputs(n, 1, 1);
+    const int64_t k = square(n, a.ints("kernel_shape", {}), "kernel_shape");
+    const int64_t stride = square(n, a.ints("strides", {1, 1}), "strides");
+    const std::vector<int64_t> pads = padding(n, a, 4);
+    expect(pads == std::vector<int64_t>{0, 0, 0, 0}, "node ", describe(n),
+           ": glia pools without padding");
+    expect(a.integer("ceil_mode", 0) == 0, "node ", describe(n),
+           ": ceil_mode = 1 (glia pools in floor mode)");
+    expect(a.ints("dilations", {1, 1}) == std::vector<int64_t>{1, 1}, "node ", describe(n),
+           ": dilated pooling");
+    a.integer("storage_order", 0);      // only affects the Indices output, which is unused
+    a.integer("count_include_pad", 0);  // no padding: no difference
+    a.done();
+    if (n.op_type() == "MaxPool") {
+      seq.add(nn::MaxPool2d(k, stride));
+    } else {
+      seq.add(nn::AvgPool2d(k, stride));
+    }
+  }
+
+  void pad(const pb::NodeProto& n, Attributes& a, nn::Sequential& seq) {
+    const std::string mode = a.text("mode", "constant");
+    expect(mode == "constant", "node ", describe(n), ": pad mode '", mode,
+           "' (glia pads with zeros)");
+    std::vector<int64_t> pads;
+    if (opset_ < 11) {
+      inputs(n, 1, 1);
+      pads = a.ints("pads", {});
+      expect(a.real("value", 0.0f) == 0.0f, "node ", describe(n), ": a non-zero pad value");
+    } else {
+      inputs(n, 2, 3);
+      const Constant& given = constant(n, 1);
+      expect(!given.is_float, "node ", describe(n), ": pads must be integers");
+      pads = given.ints;
+      if (n.input_size() > 2 && !n.input(2).empty()) {
+        const Constant& value = constant(n, 2);
+        expect(
+            value.numel() == 1 && (value.is_float ? value.floats[0] == 0.0f : value.ints[0] == 0),
+            "node ", describe(n), ": a non-zero pad value");
+      }
+    }
+    a.done();
+    expect(pads.size() == 8 && pads[0] == 0 && pads[1] == 0 && pads[4] == 0 && pads[5] == 0,
+           "node ", describe(n), ": glia pads the height and width of {N, C, H, W} only");
+    for (int64_t p : pads)
+      expect(p >= 0 && p <= kMaxExtent, "node ", describe(n), ": a pad of ", p);
+    // torch.onnx writes a Pad of zeros before AveragePool: nothing to do.
+    if (pads[2] || pads[3] || pads[6] || pads[7])
+      seq.add(nn::ZeroPad2d(pads[2], pads[6], pads[3], pads[7]));
+  }
+
+  void dropout(const pb::NodeProto& n, Attributes& a, nn::Sequential& seq) {
+    inputs(n, 1, 3);
+    float rate = a.real("ratio", 0.5f);  // an attribute before opset 12
+    a.integer("is_test", 1);
+    a.integer("seed", 0);
+    a.done();
+    if (n.input_size() > 1 && !n.input(1).empty()) {
+      const Constant& ratio = weights(n, 1);
+      expect(ratio.floats.size() == 1, "node ", describe(n), ": ratio is not one number");
+      rate = ratio.floats[0];
+    }
+    if (n.input_size() > 2 && !n.input(2).empty()) {
+      const Constant& training = constant(n, 2);
+      expect(training.ints.size() == 1 && training.ints[0] == 0, "node ", describe(n),
+             ": training_mode must be false");
+    }
+    expect(rate >= 0 && rate < 1, "node ", describe(n), ": ratio ", rate, " outside [0, 1)");
+    seq.add(nn::Dropout(rate));
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  void inputs(const pb::NodeProto& n, int min, int max) const {
+    expect(n.input_size() >= min && n.input_size() <= max, "node ", describe(n), " has ",
+           n.input_size(), " inputs, expected ", min, min == max ? "" : concat(" to ", max));
+    for (int j = 1; j < n.input_size(); ++j)
+      expect(n.input(j).empty() || is_constant(n.input(j)), "node ", describe(n), ": input '",
+             n.input(j), "' must be a constant (an initializer)");
+  }
+  bool is_constant(const std::string& name) const { return constants_.count(name) > 0; }
+  bool is_data(const std::string& name) const { return !name.empty() && !is_constant(name); }
+  const Constant& constant(const pb::NodeProto& n, int j) const {
+    expect(j < n.input_size() && is_constant(n.input(j)), "node ", describe(n), ": input ", j + 1,
+           " must be a constant");
+    const Constant& c = constants_.at(n.input(j));
+    expect(c.numel() > 0, "node ", describe(n), ": input ", j + 1, " is empty");
+    return c;
+  }
+  const Constant& weights(const pb::NodeProto& n, int j) const {
+    const Constant& c = constant(n, j);
+    expect(c.is_float, "node ", describe(n), ": input ", j + 1, " must hold floats");
+    return c;
+  }
+  // An Add of two computed tensors: where residual branches meet.
+  bool is_join(const pb::NodeProto& n) const {
+    return n.op_type() == "Add" && n.input_size() == 2 && is_data(n.input(0)) &&
+           is_data(n.input(1));
+  }
+  const std::vector<int>& consumers(const std::string& tensor) const {
+    static const std::vector<int> none;
+    auto it = consumers_.find(tensor);
+    return it == consumers_.end() ? none : it->second;
+  }
+  int64_t square(const pb::NodeProto& n, const std::vector<int64_t>& v, const char* what) const {
+    expect(v.size() == 2 && v[0] == v[1] && v[0] >= 1 && v[0] <= kMaxExtent, "node ", describe(n),
+           ": ", what, " must be two equal positive values for glia, got ", v.size(), " values");
+    return v[0];
+  }
+  // pads [top, left, bottom, right], from `pads` or auto_pad = VALID / NOTSET.
+  std::vector<int64_t> padding(const pb::NodeProto& n, Attributes& a, size_t count) const {
+    const std::string auto_pad = a.text("auto_pad", "NOTSET");
+    expect(auto_pad == "NOTSET" || auto_pad == "VALID", "node ", describe(n), ": auto_pad '",
+           auto_pad, "' (glia reads explicit pads)");
+    std::vector<int64_t> pads = a.ints("pads", std::vector<int64_t>(count, 0));
+    expect(pads.size() == count, "node ", describe(n), ": pads has ", pads.size(),
+           " values, expected ", count);
+    for (int64_t p : pads)
+      expect(p >= 0 && p <= kMaxExtent, "node ", describe(n), ": a pad of ", p);
+    expect(auto_pad == "NOTSET" || pads == std::vector<int64_t>(count, 0), "node ", describe(n),
+           ": auto_pad VALID with pads");
+    return pads;
+  }
+  static void fill(Tensor t, const std::vector<float>& values) {
+    check_arg(static_cast<int64_t>(values.size()) == t.numel(), "load_onnx", "internal size");
+    std::memcpy(t.data(), values.data(), sizeof(float) * values.size());
+  }
+
+  void read_opset(const pb::ModelProto& model) {
+    for (const pb::OperatorSetIdProto& o : model.opset_import())
+      if (o.domain().empty() || o.domain() == "ai.onnx") opset_ = o.version();
+    expect(opset_ >= kMinOpset && opset_ <= kMaxOpset, "the model uses ONNX operator set ", opset_,
+           "; glia reads ", kMinOpset, " to ", kMaxOpset);
+  }
+  void read_constant_node(const pb::NodeProto& n) {
+    expect(n.input_size() == 0 && n.output_size() == 1 && n.attribute_size() == 1 &&
+               n.attribute(0).name() == "value" && n.attribute(0).has_t(),
+           "node ", describe(n), ": glia reads Constant nodes with one tensor 'value'");
+    expect(constants_.emplace(n.output(0), decode(n.attribute(0).t(), n.output(0))).second,
+           "constant '", n.output(0), "' is defined twice");
+  }
+  void find_input_and_output() {
+    std::vector<const pb::ValueInfoProto*> inputs;
+    for (const pb::ValueInfoProto& v : graph_.input())
+      if (!is_constant(v.name())) inputs.push_back(&v);
+    expect(inputs.size() == 1, "the graph has ", inputs.size(), " inputs; glia reads one");
+    expect(graph_.output_size() == 1, "the graph has ", graph_.output_size(),
+           " outputs; glia reads one");
+    input_ = inputs[0]->name();
+    output_ = graph_.output(0).name();
+    // {N, C, H, W} with known C, H, W: the model's example shape.
+    const pb::TypeProto& type = inputs[0]->type();
+    if (type.has_tensor_type()) {
+      const pb::TypeProto::Tensor& t = type.tensor_type();
+      expect(!t.has_elem_type() || t.elem_type() == pb::TensorProto::FLOAT, "the input '", input_,
+             "' is not a float tensor");
+      Shape shape;
+      for (int i = 1; t.has_shape() && i < t.shape().dim_size(); ++i) {
+        const pb::TensorShapeProto::Dimension& d = t.shape().dim(i);
+        if (!d.has_dim_value() || d.dim_value() < 1 || d.dim_value() > kMaxExtent) return;
+        shape.push_back(d.dim_value());
+      }
+      example_shape_ = shape;
+    }
+  }
+
+  const pb::GraphProto& graph_;
+  int64_t opset_ = 0;
+  std::map<std::string, Constant> constants_;
+  std::map<std::string, std::vector<int>> consumers_;  // data tensor -> nodes reading it
+  std::set<int> visited_;
+  std::set<int> constant_nodes_;  // Constant nodes and the nodes folded into constants
+  std::string input_, output_;
+  Shape example_shape_;
+};
+
+}  // namespace
+
+nn::Sequential parse_onnx(std::string_view bytes, const std::string& name,
+                          const OnnxLoadOptions& options) {
+  const std::string where = "glia::io::load_onnx: '" + name + "'";
+  if (static_cast<int64_t>(bytes.size()) > options.max_file_bytes)
+    throw std::runtime_error(
+        concat(where, " is ", bytes.size(), " bytes, over the limit of ", options.max_file_bytes));
+  pb::ModelProto model;
+  if (bytes.size() > static_cast<size_t>(INT_MAX) ||
+      !model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) || !model.has_graph())
+    throw std::runtime_error(where + " is not an ONNX model (corrupt or truncated protobuf)");
+  try {
+    nn::Sequential result = GraphReader(model, options).read();
+    if (!result.example_shape().empty()) {
+      Shape batch{1};
+      batch.insert(batch.end(), result.example_shape().begin(), result.example_shape().end());
+      result.output_shape(batch);  // every layer's shape checked against the next
+    }
+    return result;
+  } catch (const FileError& e) {
+    throw std::runtime_error(where + ": " + e.what());
+  } catch (const std::invalid_argument& e) {  // a layer refused its sizes
+    throw std::runtime_error(where + ": " + e.what());
+  }
+}
+
+nn::Sequential load_onnx(const std::string& path, const OnnxLoadOptions& options) {
+  std::error_code error;
+  const auto size = std::filesystem::file_size(path, error);
+  if (error)
+    throw std::runtime_error("glia::io::load_onnx: cannot read '" + path + "': " + error.message());
+  if (static_cast<int64_t>(size) > options.max_file_bytes)
+    throw std::runtime_error(concat("glia::io::load_onnx: '", path, "' is ", size,
+                                    " bytes, over the limit of ", options.max_file_bytes));
+  return parse_onnx(read_file(path), path, options);
+}
+
+}  // namespace glia::io
