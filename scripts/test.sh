@@ -12,6 +12,9 @@ cmake -S . -B build -DGLIA_WERROR=ON
 cmake --build build -j"$jobs"
 ctest --test-dir build --output-on-failure
 
+step "API reference (Doxygen): every public name documented, no warnings"
+cmake --build build --target docs
+
 step "portable build (GLIA_NATIVE=OFF, as packages and the install command build it): library tests"
 cmake -S . -B build-portable -DGLIA_NATIVE=OFF -DGLIA_WERROR=ON -DGLIA_BUILD_EXAMPLES=OFF \
   -DGLIA_BUILD_BENCHMARKS=OFF

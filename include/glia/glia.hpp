@@ -1,5 +1,6 @@
-// glia: a small deep-learning library for the CPU. This umbrella header brings in all of it
-// (the optional glia::keras import has its own header, glia/io/keras_h5.hpp).
+/// @file
+/// glia: a small deep-learning library for the CPU. This umbrella header brings in all of it
+/// (the optional glia::keras import has its own header, glia/io/keras_h5.hpp).
 #pragma once
 
 #include "glia/support/check.hpp"

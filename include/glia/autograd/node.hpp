@@ -1,9 +1,10 @@
-// The tape: each recorded op leaves a Node on its result.
-//
-// A Node holds the autograd identities of the op's inputs (never their data) and a backward
-// function that maps the gradient of the result to one gradient per input. It returns an
-// undefined Tensor for inputs that need no gradient, and skips computing it: the first conv of
-// a network never computes a gradient for the image.
+/// @file
+/// The tape: each recorded op leaves a Node on its result.
+///
+/// A Node holds the autograd identities of the op's inputs (never their data) and a backward
+/// function that maps the gradient of the result to one gradient per input. It returns an
+/// undefined Tensor for inputs that need no gradient, and skips computing it: the first conv of
+/// a network never computes a gradient for the image.
 #pragma once
 
 #include <functional>
@@ -18,25 +19,27 @@
 
 namespace glia {
 
-// Receives the result's gradient by value: the engine hands it over, so when it is exclusive
-// (Tensor::is_exclusive) the function may reuse its buffer for an input's gradient.
+/// Receives the result's gradient by value: the engine hands it over, so when it is exclusive
+/// (Tensor::is_exclusive) the function may reuse its buffer for an input's gradient.
 using BackwardFn = std::function<std::vector<Tensor>(Tensor grad_output)>;
 
+/// One recorded op in the autograd graph: the inputs that need gradients and the function that
+/// maps the output's gradient to theirs.
 struct Node {
-  std::string op;                                     // for error messages and debugging
-  std::vector<std::shared_ptr<AutogradMeta>> inputs;  // null where no gradient is needed
-  BackwardFn backward;                                // released after it has run once
+  std::string op;                                     ///< for error messages and debugging
+  std::vector<std::shared_ptr<AutogradMeta>> inputs;  ///< null where no gradient is needed
+  BackwardFn backward;                                ///< released after it has run once
 
   Node() = default;
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
-  // Frees the graph behind this node without recursion (src/autograd/engine.cpp): a chain of a
-  // million ops would otherwise free itself a million calls deep and overflow the stack.
+  /// Frees the graph behind this node without recursion (src/autograd/engine.cpp): a chain of a
+  /// million ops would otherwise free itself a million calls deep and overflow the stack.
   ~Node();
 };
 
-// True when an op on these inputs must be recorded: grad mode is on and some input needs a
-// gradient. Ops check this before building their backward closure.
+/// True when an op on these inputs must be recorded: grad mode is on and some input needs a
+/// gradient. Ops check this before building their backward closure.
 inline bool needs_graph(std::initializer_list<const Tensor*> inputs) {
   if (!GradMode::enabled()) return false;
   for (const Tensor* t : inputs) {
@@ -45,6 +48,7 @@ inline bool needs_graph(std::initializer_list<const Tensor*> inputs) {
   return false;
 }
 
+/// needs_graph() for a list of inputs.
 inline bool needs_graph(const std::vector<Tensor>& inputs) {
   if (!GradMode::enabled()) return false;
   for (const Tensor& t : inputs) {
@@ -53,8 +57,8 @@ inline bool needs_graph(const std::vector<Tensor>& inputs) {
   return false;
 }
 
-// Makes `output` the result of a recorded op with these inputs. The backward function must
-// return one Tensor per input, in the same order; it captures detached tensors only.
+/// Makes `output` the result of a recorded op with these inputs. The backward function must
+/// return one Tensor per input, in the same order; it captures detached tensors only.
 template <class Inputs>
 void record_inputs(const char* op, Tensor& output, const Inputs& inputs, BackwardFn backward) {
   auto node = std::make_shared<Node>();
@@ -66,6 +70,8 @@ void record_inputs(const char* op, Tensor& output, const Inputs& inputs, Backwar
   node->backward = std::move(backward);
   output.meta().grad_fn = std::move(node);
 }
+///@{
+/// record_inputs() for a braced list or a vector of inputs.
 inline void record(const char* op, Tensor& output, std::initializer_list<Tensor> inputs,
                    BackwardFn backward) {
   record_inputs(op, output, inputs, std::move(backward));
@@ -74,5 +80,6 @@ inline void record(const char* op, Tensor& output, const std::vector<Tensor>& in
                    BackwardFn backward) {
   record_inputs(op, output, inputs, std::move(backward));
 }
+///@}
 
 }  // namespace glia

@@ -1,8 +1,9 @@
-// Datasets: indexed collections of examples, each an input tensor and a target tensor.
-//
-// A Dataset says how many examples it has and makes example i on request (decoding, cropping,
-// augmenting, ...). get() is const and may run on the data loader's background thread, while
-// the model trains on the caller's; set_epoch() is called between epochs, never during one.
+/// @file
+/// Datasets: indexed collections of examples, each an input tensor and a target tensor.
+///
+/// A Dataset says how many examples it has and makes example i on request (decoding, cropping,
+/// augmenting, ...). get() is const and may run on the data loader's background thread, while
+/// the model trains on the caller's; set_epoch() is called between epochs, never during one.
 #pragma once
 
 #include <cstdint>
@@ -12,30 +13,38 @@
 
 namespace glia::data {
 
-// One example: e.g. an image {C, H, W} and its label {1}.
+/// One example: e.g. an image {C, H, W} and its label {1}.
 struct Example {
+  ///@{
+  /// One example: its input and its target, without the batch axis.
   Tensor input;
   Tensor target;
+  ///@}
 };
 
+/// A source of examples, read by index; a DataLoader stacks them into batches.
 class Dataset {
  public:
   virtual ~Dataset() = default;
+  /// Number of examples.
   virtual size_t size() const = 0;
-  // Example `index` in [0, size()); the same index and epoch must give the same example (the
-  // loader relies on it for reproducible, prefetch-independent batches).
+  /// Example `index` in [0, size()); the same index and epoch must give the same example (the
+  /// loader relies on it for reproducible, prefetch-independent batches).
   virtual Example get(size_t index) const = 0;
-  // Called by DataLoader before each epoch; datasets that augment differently every epoch
-  // override it. Epochs count from 0.
+  /// Called by DataLoader before each epoch; datasets that augment differently every epoch
+  /// override it. Epochs count from 0.
   virtual void set_epoch(int64_t /*epoch*/) {}
 };
 
-// Examples stored as two tensors whose first axis counts the examples: inputs {N, ...} and
-// targets {N, ...} (e.g. images {N, 3, 32, 32} and class indices {N}). get(i) copies row i:
-// input {...}, target {...} ({1} when targets is {N}).
+/// Examples stored as two tensors whose first axis counts the examples: inputs {N, ...} and
+/// targets {N, ...} (e.g. images {N, 3, 32, 32} and class indices {N}). get(i) copies row i:
+/// input {...}, target {...} ({1} when targets is {N}).
 class TensorDataset : public Dataset {
  public:
+  /// Example i is inputs[i] and targets[i]; both need the same first extent (std::invalid_argument
+  /// otherwise).
   TensorDataset(Tensor inputs, Tensor targets);
+  /// The first extent of the inputs.
   size_t size() const override { return static_cast<size_t>(inputs_.size(0)); }
   Example get(size_t index) const override;
 
@@ -43,8 +52,8 @@ class TensorDataset : public Dataset {
   Tensor inputs_, targets_;
 };
 
-// Stacks examples into a batch: inputs {B, ...} and targets {B, ...}. Every example must have
-// the same input shape and the same target shape (std::invalid_argument otherwise).
+/// Stacks examples into a batch: inputs {B, ...} and targets {B, ...}. Every example must have
+/// the same input shape and the same target shape (std::invalid_argument otherwise).
 Example collate(const std::vector<Example>& examples);
 
 }  // namespace glia::data

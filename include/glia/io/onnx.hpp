@@ -25,7 +25,9 @@ void save_onnx(const nn::Module& model, const Shape& input_shape, const std::str
 
 /// Limits on what an untrusted ONNX file may cost.
 struct OnnxLoadOptions {
+  /// larger files are refused before they are read
   int64_t max_file_bytes = int64_t{1} << 30;
+  /// graphs with more nodes are refused
   int64_t max_nodes = 100000;
 };
 

@@ -1,4 +1,5 @@
-// Activation layers over the ops of glia/ops/activation.hpp: ReLU, LeakyReLU, Tanh, Sigmoid.
+/// @file
+/// Activation layers over the ops of glia/ops/activation.hpp: ReLU, LeakyReLU, Tanh, Sigmoid.
 #pragma once
 
 #include "glia/nn/module.hpp"
@@ -6,6 +7,7 @@
 
 namespace glia::nn {
 
+/// max(x, 0) elementwise.
 class ReLU : public Module {
  public:
   Tensor forward(const Tensor& x) override { return relu(x); }
@@ -14,20 +16,24 @@ class ReLU : public Module {
   std::string type_name() const override { return "ReLU"; }
 };
 
+/// x where x > 0, negative_slope * x elsewhere.
 class LeakyReLU : public Module {
  public:
+  /// negative_slope must be finite.
   explicit LeakyReLU(float negative_slope = 0.01f) : slope_(negative_slope) {
     check_arg(std::isfinite(negative_slope), "LeakyReLU", "negative_slope must be finite");
   }
   Tensor forward(const Tensor& x) override { return leaky_relu(x, slope_); }
   Shape output_shape(const Shape& in) const override { return in; }
   std::string type_name() const override { return "LeakyReLU"; }
+  /// The slope for negative inputs.
   float negative_slope() const { return slope_; }
 
  private:
   float slope_;
 };
 
+/// tanh(x) elementwise.
 class Tanh : public Module {
  public:
   Tensor forward(const Tensor& x) override { return tanh(x); }
@@ -35,6 +41,7 @@ class Tanh : public Module {
   std::string type_name() const override { return "Tanh"; }
 };
 
+/// 1 / (1 + e^-x) elementwise.
 class Sigmoid : public Module {
  public:
   Tensor forward(const Tensor& x) override { return sigmoid(x); }

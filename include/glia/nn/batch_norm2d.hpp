@@ -1,7 +1,8 @@
-// BatchNorm2d layer over batch_norm(): gamma (ones) and beta (zeros) are trained; running_mean
-// (zeros) and running_var (ones) are buffers. The defaults are PyTorch's (eps 1e-5, momentum
-// 0.1: running = 0.9 running + 0.1 batch). Keras' defaults (epsilon 1e-3, momentum 0.99) are
-// BatchNorm2d(c, 1e-3f, 0.01f) here, as the seed network uses.
+/// @file
+/// BatchNorm2d layer over batch_norm(): gamma (ones) and beta (zeros) are trained; running_mean
+/// (zeros) and running_var (ones) are buffers. The defaults are PyTorch's (eps 1e-5, momentum
+/// 0.1: running = 0.9 running + 0.1 batch). Keras' defaults (epsilon 1e-3, momentum 0.99) are
+/// BatchNorm2d(c, 1e-3f, 0.01f) here, as the seed network uses.
 #pragma once
 
 #include "glia/nn/module.hpp"
@@ -9,8 +10,11 @@
 
 namespace glia::nn {
 
+/// Batch normalisation over the channels of {N, C, H, W} (or {N, C}) inputs: batch statistics
+/// in training mode (and the running ones updated), the running ones in eval mode.
 class BatchNorm2d : public Module {
  public:
+  /// Needs channels > 0, eps > 0 and momentum in [0, 1] (std::invalid_argument otherwise).
   explicit BatchNorm2d(int64_t channels, float eps = 1e-5f, float momentum = 0.1f)
       : eps_(eps), momentum_(momentum) {
     check_arg(channels > 0, "BatchNorm2d", "channels must be positive, got ", channels);
@@ -37,6 +41,8 @@ class BatchNorm2d : public Module {
   }
   std::string type_name() const override { return "BatchNorm2d"; }
 
+  ///@{
+  /// The layer's tensors (shared with it: writing to them changes the layer) and settings.
   Tensor gamma() const { return gamma_; }
   Tensor beta() const { return beta_; }
   Tensor running_mean() const { return running_mean_; }
@@ -44,6 +50,7 @@ class BatchNorm2d : public Module {
   int64_t channels() const { return gamma_.size(0); }
   float eps() const { return eps_; }
   float momentum() const { return momentum_; }
+  ///@}
 
  private:
   Tensor gamma_, beta_, running_mean_, running_var_;

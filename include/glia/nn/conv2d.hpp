@@ -1,4 +1,5 @@
-// Conv2d layer: weight {out, in, k, k} (Glorot-uniform), bias {out} (zeros), over conv2d().
+/// @file
+/// Conv2d layer: weight {out, in, k, k} (Glorot-uniform), bias {out} (zeros), over conv2d().
 #pragma once
 
 #include "glia/nn/init.hpp"
@@ -7,8 +8,12 @@
 
 namespace glia::nn {
 
+/// 2-D convolution of {N, in, H, W} inputs with square kernels, one stride and one zero padding
+/// for both axes (conv2d()).
 class Conv2d : public Module {
  public:
+  /// Weights drawn from `rng`; needs positive sizes, stride >= 1 and padding >= 0
+  /// (std::invalid_argument otherwise).
   Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride = 1,
          int64_t padding = 0, bool bias = true, Rng& rng = default_rng())
       : stride_(stride), padding_(padding) {
@@ -30,13 +35,16 @@ class Conv2d : public Module {
   }
   std::string type_name() const override { return "Conv2d"; }
 
+  ///@{
+  /// The layer's tensors (shared with it: writing to them changes the layer) and settings.
   Tensor weight() const { return weight_; }
-  Tensor bias() const { return bias_; }  // undefined without a bias
+  Tensor bias() const { return bias_; }  ///< undefined without a bias
   int64_t in_channels() const { return weight_.size(1); }
   int64_t out_channels() const { return weight_.size(0); }
   int64_t kernel_size() const { return weight_.size(2); }
   int64_t stride() const { return stride_; }
   int64_t padding() const { return padding_; }
+  ///@}
 
  private:
   Tensor weight_, bias_;

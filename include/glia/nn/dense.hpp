@@ -1,5 +1,6 @@
-// Dense (fully connected) layer: weight {out, in} (Glorot-uniform), bias {out} (zeros), over
-// linear().
+/// @file
+/// Dense (fully connected) layer: weight {out, in} (Glorot-uniform), bias {out} (zeros), over
+/// linear().
 #pragma once
 
 #include "glia/nn/init.hpp"
@@ -8,8 +9,10 @@
 
 namespace glia::nn {
 
+/// Fully connected layer: y = x W^T + b for {N, in} inputs.
 class Dense : public Module {
  public:
+  /// Weights drawn from `rng`; needs positive sizes (std::invalid_argument otherwise).
   Dense(int64_t in_features, int64_t out_features, bool bias = true, Rng& rng = default_rng()) {
     check_arg(in_features > 0 && out_features > 0, "Dense", "sizes must be positive, got in ",
               in_features, " out ", out_features);
@@ -24,10 +27,13 @@ class Dense : public Module {
   }
   std::string type_name() const override { return "Dense"; }
 
+  ///@{
+  /// The layer's tensors (shared with it: writing to them changes the layer) and sizes.
   Tensor weight() const { return weight_; }
-  Tensor bias() const { return bias_; }  // undefined without a bias
+  Tensor bias() const { return bias_; }  ///< undefined without a bias
   int64_t in_features() const { return weight_.size(1); }
   int64_t out_features() const { return weight_.size(0); }
+  ///@}
 
  private:
   Tensor weight_, bias_;

@@ -1,29 +1,30 @@
-// Module: the base of every layer and model. A module holds parameters (trained), buffers
-// (state that is saved but not trained, like batch-norm running statistics) and child modules,
-// and maps a batch to a batch.
-//
-// Modules are thin holders: forward() calls the free functions in glia/ops, which own the math
-// and the gradients. A module registers what it holds in its constructor, as in PyTorch:
-//
-//   class TwoLayer : public glia::nn::Module {
-//    public:
-//     TwoLayer() {
-//       fc1_ = register_module("fc1", std::make_shared<glia::nn::Dense>(4, 8));
-//       fc2_ = register_module("fc2", std::make_shared<glia::nn::Dense>(8, 2));
-//       scale_ = register_parameter("scale", glia::Tensor::ones({1}));
-//     }
-//     glia::Tensor forward(const glia::Tensor& x) override {
-//       return fc2_->forward(glia::relu(fc1_->forward(x))) * scale_;
-//     }
-//    private:
-//     std::shared_ptr<glia::nn::Dense> fc1_, fc2_;
-//     glia::Tensor scale_;
-//   };
-//
-// Registered tensors are shared with the module (a Tensor is a handle), so optimisers and
-// checkpoints work on them in place: keep the handle register_* returns and never reassign it.
-// Names are local ("weight"); a child's are prefixed with its name ("fc1.weight"), so every
-// name in named_parameters() is unique and checkpoints find tensors by name.
+/// @file
+/// Module: the base of every layer and model. A module holds parameters (trained), buffers
+/// (state that is saved but not trained, like batch-norm running statistics) and child modules,
+/// and maps a batch to a batch.
+///
+/// Modules are thin holders: forward() calls the free functions in glia/ops, which own the math
+/// and the gradients. A module registers what it holds in its constructor, as in PyTorch:
+///
+///   class TwoLayer : public glia::nn::Module {
+///    public:
+///     TwoLayer() {
+///       fc1_ = register_module("fc1", std::make_shared<glia::nn::Dense>(4, 8));
+///       fc2_ = register_module("fc2", std::make_shared<glia::nn::Dense>(8, 2));
+///       scale_ = register_parameter("scale", glia::Tensor::ones({1}));
+///     }
+///     glia::Tensor forward(const glia::Tensor& x) override {
+///       return fc2_->forward(glia::relu(fc1_->forward(x))) * scale_;
+///     }
+///    private:
+///     std::shared_ptr<glia::nn::Dense> fc1_, fc2_;
+///     glia::Tensor scale_;
+///   };
+///
+/// Registered tensors are shared with the module (a Tensor is a handle), so optimisers and
+/// checkpoints work on them in place: keep the handle register_* returns and never reassign it.
+/// Names are local ("weight"); a child's are prefixed with its name ("fc1.weight"), so every
+/// name in named_parameters() is unique and checkpoints find tensors by name.
 #pragma once
 
 #include <iosfwd>
@@ -39,78 +40,95 @@ namespace glia::nn {
 using glia::NamedTensor;
 
 class Module;
+/// A child module and the name it was registered under.
 struct NamedModule {
-  std::string name;
-  std::shared_ptr<Module> module;
+  std::string name;                ///< local name, e.g. "body" or "0"
+  std::shared_ptr<Module> module;  ///< the child, shared with its parent
 };
 
+/// The base of every layer and model (see the file's description).
 class Module {
  public:
   virtual ~Module() = default;
 
+  /// The module applied to a batch `x` (batch axis first). Records the autograd graph unless a
+  /// NoGradGuard is alive.
   virtual Tensor forward(const Tensor& x) = 0;
+  /// Same as forward(x).
   Tensor operator()(const Tensor& x) { return forward(x); }
-  // Like forward, for an input nobody else will read again (a container's intermediate
-  // result): layers that can work in place (ReLU, BatchNorm2d in eval mode) override it.
+  /// Like forward, for an input nobody else will read again (a container's intermediate
+  /// result): layers that can work in place (ReLU, BatchNorm2d in eval mode) override it.
   virtual Tensor forward_owned(Tensor x) { return forward(x); }
 
-  // Shape of forward(x) for an input of `input` shape (batch axis included), throwing
-  // std::invalid_argument where forward would. Built-in layers compute it from the op's
-  // shape formula; the default runs forward() on zeros of that shape, in eval mode and without
-  // a graph, which is right for any module (and costs one forward pass).
+  /// Shape of forward(x) for an input of `input` shape (batch axis included), throwing
+  /// std::invalid_argument where forward would. Built-in layers compute it from the op's
+  /// shape formula; the default runs forward() on zeros of that shape, in eval mode and without
+  /// a graph, which is right for any module (and costs one forward pass).
   virtual Shape output_shape(const Shape& input) const;
-  // Short type name, e.g. "Conv2d", for summaries and error messages. The default is the
-  // class's name without its namespace.
+  /// Short type name, e.g. "Conv2d", for summaries and error messages. The default is the
+  /// class's name without its namespace.
   virtual std::string type_name() const;
 
-  // Parameters, buffers and children: this module's own, then each child's (prefixed with
-  // "<child name>."), in the order they were registered.
+  ///@{
+  /// This module's own, then each child's (prefixed with "<child name>."), in the order they
+  /// were registered; the tensors are shared with the module, not copies.
   std::vector<NamedTensor> named_parameters() const;
   std::vector<NamedTensor> named_buffers() const;
   const std::vector<NamedModule>& named_children() const { return children_; }
-
   std::vector<Tensor> parameters() const { return tensors_of(named_parameters()); }
   std::vector<Tensor> buffers() const { return tensors_of(named_buffers()); }
-  // Parameters then buffers: everything a checkpoint holds.
+  ///@}
+  /// Parameters then buffers: everything a checkpoint holds.
   std::vector<NamedTensor> named_state() const;
 
+  ///@{
+  /// How many floats the parameters (or the buffers) hold, children included.
   int64_t parameter_count() const { return count(named_parameters()); }
   int64_t buffer_count() const { return count(named_buffers()); }
+  ///@}
 
-  // Training mode (the default) or inference mode, for this module and all its children:
-  // batch norm and dropout behave differently in the two.
+  /// Training mode (the default) or inference mode, for this module and all its children:
+  /// batch norm and dropout behave differently in the two.
   void train(bool on = true);
+  /// Same as train(false).
   void eval() { train(false); }
+  /// True in training mode.
   bool is_training() const { return training_; }
 
-  // A Keras-like table of the children (or of the module itself, if it has none), their output
-  // shapes and parameter counts. `input` is one batch's shape, batch axis included, e.g.
-  // {1, 3, 240, 240}; without it the shapes show as "?".
+  /// A Keras-like table of the children (or of the module itself, if it has none), their output
+  /// shapes and parameter counts. `input` is one batch's shape, batch axis included, e.g.
+  /// {1, 3, 240, 240}; without it the shapes show as "?".
   void summary(std::ostream& out, const Shape& input = {}) const;
 
  protected:
+  ///@{
+  /// For subclasses. A copy shares the tensors and children of the original (they are
+  /// handles); fold_batch_norm() and the checkpoint loader make new ones where needed.
   Module() = default;
   Module(const Module&) = default;
   Module& operator=(const Module&) = default;
   Module(Module&&) = default;
   Module& operator=(Module&&) = default;
+  ///@}
 
-  // Registers a parameter (marked requires_grad) or buffer under a name unique in this module,
-  // and returns the same tensor.
+  ///@{
+  /// Registers a parameter (marked requires_grad) or buffer under a name unique in this module,
+  /// and returns the same tensor.
   Tensor register_parameter(std::string name, Tensor tensor);
   Tensor register_buffer(std::string name, Tensor tensor);
-  // Registers a child; it takes this module's training mode.
+  ///@}
+  /// Registers a child; it takes this module's training mode.
   template <class M>
   std::shared_ptr<M> register_module(std::string name, std::shared_ptr<M> module) {
     add_child(std::move(name), module);
     return module;
   }
-  // Removes the child registered last and returns it.
+  /// Removes the child registered last and returns it.
   std::shared_ptr<Module> unregister_last_module();
-  // Called after the training mode changed, for modules that react to it.
+  /// Called after the training mode changed, for modules that react to it.
   virtual void on_train(bool /*on*/) {}
-  // True for containers whose children run one after another on one input (Sequential):
-  // summary() then shows every child's output shape.
+  /// True for containers whose children run one after another on one input (Sequential):
+  /// summary() then shows every child's output shape.
   virtual bool children_form_a_chain() const { return false; }
 
  private:

@@ -1,4 +1,5 @@
-// Pooling layers over the ops of glia/ops/pooling.hpp: MaxPool2d, AvgPool2d, GlobalAvgPool2d.
+/// @file
+/// Pooling layers over the ops of glia/ops/pooling.hpp: MaxPool2d, AvgPool2d, GlobalAvgPool2d.
 #pragma once
 
 #include "glia/nn/module.hpp"
@@ -6,8 +7,10 @@
 
 namespace glia::nn {
 
+/// Max pooling over square windows (max_pool2d()).
 class MaxPool2d : public Module {
  public:
+  /// stride 0 means the kernel size.
   explicit MaxPool2d(int64_t kernel, int64_t stride = 0)
       : kernel_(kernel), stride_(stride ? stride : kernel) {
     check_arg(kernel >= 1 && stride_ >= 1, "MaxPool2d", "kernel and stride must be positive");
@@ -17,15 +20,20 @@ class MaxPool2d : public Module {
     return pool2d_output_shape(in, kernel_, stride_, "MaxPool2d");
   }
   std::string type_name() const override { return "MaxPool2d"; }
+  ///@{
+  /// The window's side and the step between windows.
   int64_t kernel_size() const { return kernel_; }
   int64_t stride() const { return stride_; }
+  ///@}
 
  private:
   int64_t kernel_, stride_;
 };
 
+/// Average pooling over square windows (avg_pool2d()).
 class AvgPool2d : public Module {
  public:
+  /// stride 0 means the kernel size.
   explicit AvgPool2d(int64_t kernel, int64_t stride = 0)
       : kernel_(kernel), stride_(stride ? stride : kernel) {
     check_arg(kernel >= 1 && stride_ >= 1, "AvgPool2d", "kernel and stride must be positive");
@@ -35,14 +43,18 @@ class AvgPool2d : public Module {
     return pool2d_output_shape(in, kernel_, stride_, "AvgPool2d");
   }
   std::string type_name() const override { return "AvgPool2d"; }
+  ///@{
+  /// The window's side and the step between windows.
   int64_t kernel_size() const { return kernel_; }
   int64_t stride() const { return stride_; }
+  ///@}
 
  private:
   int64_t kernel_, stride_;
 };
 
-// {N, C, H, W} -> {N, C, 1, 1}: follow it with Flatten for a classifier head.
+/// {N, C, H, W} -> {N, C, 1, 1}: follow it with Flatten for a classifier head.
+/// The mean over each channel's H x W plane.
 class GlobalAvgPool2d : public Module {
  public:
   Tensor forward(const Tensor& x) override { return global_avg_pool2d(x); }

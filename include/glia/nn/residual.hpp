@@ -1,15 +1,16 @@
-// Residual: y = body(x) + shortcut(x), or body(x) + x without a shortcut (identity).
-//
-// body and shortcut are any modules: a Sequential of Conv2d / BatchNorm2d / ReLU, a strided
-// 1x1 Conv2d, ... A ResNet basic block that halves the resolution:
-//
-//   nn::Sequential body;
-//   body.add(nn::Conv2d(64, 128, 3, 2, 1, false)).add(nn::BatchNorm2d(128)).add(nn::ReLU());
-//   body.add(nn::Conv2d(128, 128, 3, 1, 1, false)).add(nn::BatchNorm2d(128));
-//   net.add(nn::Residual(std::move(body), nn::Conv2d(64, 128, 1, 2, 0, false)));
-//   net.add(nn::ReLU());
-//
-// Children are named "body" and "shortcut" ("3.body.0.weight").
+/// @file
+/// Residual: y = body(x) + shortcut(x), or body(x) + x without a shortcut (identity).
+///
+/// body and shortcut are any modules: a Sequential of Conv2d / BatchNorm2d / ReLU, a strided
+/// 1x1 Conv2d, ... A ResNet basic block that halves the resolution:
+///
+///   nn::Sequential body;
+///   body.add(nn::Conv2d(64, 128, 3, 2, 1, false)).add(nn::BatchNorm2d(128)).add(nn::ReLU());
+///   body.add(nn::Conv2d(128, 128, 3, 1, 1, false)).add(nn::BatchNorm2d(128));
+///   net.add(nn::Residual(std::move(body), nn::Conv2d(64, 128, 1, 2, 0, false)));
+///   net.add(nn::ReLU());
+///
+/// Children are named "body" and "shortcut" ("3.body.0.weight").
 #pragma once
 
 #include <memory>
@@ -20,20 +21,23 @@
 
 namespace glia::nn {
 
+/// body(x) + shortcut(x), or body(x) + x (see the file's description).
 class Residual : public Module {
  public:
+  /// Shares the modules given; a null shortcut is the identity.
   explicit Residual(std::shared_ptr<Module> body, std::shared_ptr<Module> shortcut = nullptr) {
     check_arg(body != nullptr, "Residual", "needs a body");
     body_ = register_module("body", std::move(body));
     if (shortcut) shortcut_ = register_module("shortcut", std::move(shortcut));
   }
-  // Takes the modules by value: nn::Residual(std::move(body), nn::Conv2d(...)).
+  /// Takes the modules by value: nn::Residual(std::move(body), nn::Conv2d(...)).
   template <class Body, class = std::enable_if_t<std::is_base_of_v<Module, std::decay_t<Body>>>>
   explicit Residual(Body&& body)
       : Residual(std::make_shared<std::decay_t<Body>>(std::forward<Body>(body))) {}
   template <class Body, class Shortcut,
             class = std::enable_if_t<std::is_base_of_v<Module, std::decay_t<Body>> &&
                                      std::is_base_of_v<Module, std::decay_t<Shortcut>>>>
+  /// Takes a body and a shortcut module by value.
   Residual(Body&& body, Shortcut&& shortcut)
       : Residual(std::make_shared<std::decay_t<Body>>(std::forward<Body>(body)),
                  std::make_shared<std::decay_t<Shortcut>>(std::forward<Shortcut>(shortcut))) {}
@@ -51,10 +55,13 @@ class Residual : public Module {
   }
   std::string type_name() const override { return "Residual"; }
 
+  ///@{
+  /// The two branches (the shortcut is null for the identity).
   Module& body() const { return *body_; }
-  Module* shortcut() const { return shortcut_.get(); }  // null for the identity
+  Module* shortcut() const { return shortcut_.get(); }  ///< null for the identity
   const std::shared_ptr<Module>& body_ptr() const { return body_; }
   const std::shared_ptr<Module>& shortcut_ptr() const { return shortcut_; }
+  ///@}
 
  private:
   std::shared_ptr<Module> body_, shortcut_;

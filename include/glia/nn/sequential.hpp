@@ -1,8 +1,9 @@
-// Sequential: layers applied in order. Its children are named "0", "1", ..., so state names
-// are "<index>.<name>" ("1.weight").
-//
-// Like Keras' Sequential it may know the shape of one example (without the batch axis), which
-// summary() then uses:  nn::Sequential net({3, 240, 240});
+/// @file
+/// Sequential: layers applied in order. Its children are named "0", "1", ..., so state names
+/// are "<index>.<name>" ("1.weight").
+///
+/// Like Keras' Sequential it may know the shape of one example (without the batch axis), which
+/// summary() then uses:  nn::Sequential net({3, 240, 240});
 #pragma once
 
 #include <iostream>
@@ -17,10 +18,11 @@
 
 namespace glia::nn {
 
+/// Layers applied one after another.
 class Sequential : public Module {
  public:
   Sequential() = default;
-  // `example_shape`: one input's shape without the batch axis, e.g. {3, 240, 240}.
+  /// `example_shape`: one input's shape without the batch axis, e.g. {3, 240, 240}.
   explicit Sequential(Shape example_shape) : example_shape_(std::move(example_shape)) {
     for (int64_t e : example_shape_) {
       check_arg(e > 0, "Sequential", "input shape ", shape_str(example_shape_),
@@ -28,11 +30,12 @@ class Sequential : public Module {
     }
   }
 
-  // Takes a layer by value (net.add(nn::ReLU())) or shares an existing one.
+  /// Takes a layer by value (net.add(nn::ReLU())) or shares an existing one.
   template <class Layer, class = std::enable_if_t<std::is_base_of_v<Module, std::decay_t<Layer>>>>
   Sequential& add(Layer&& layer) {
     return add(std::make_shared<std::decay_t<Layer>>(std::forward<Layer>(layer)));
   }
+  /// Appends a layer (shared, not copied) and returns this container, for chaining.
   Sequential& add(std::shared_ptr<Module> layer) {
     check_arg(layer != nullptr, "Sequential::add", "null layer");
     register_module(std::to_string(layers_.size()), layer);
@@ -40,37 +43,40 @@ class Sequential : public Module {
     return *this;
   }
 
-  // Removes and returns the last layer (e.g. a final Sigmoid, to get logits).
+  /// Removes and returns the last layer (e.g. a final Sigmoid, to get logits).
   std::shared_ptr<Module> pop_back() {
     check_arg(!layers_.empty(), "Sequential::pop_back", "no layers");
     layers_.pop_back();
     return unregister_last_module();
   }
 
+  /// The number of layers.
   size_t size() const { return layers_.size(); }
+  /// Layer i; throws std::invalid_argument past the end.
   Module& operator[](size_t i) const {
     check_arg(i < layers_.size(), "Sequential", "layer ", i, " out of range (", layers_.size(),
               " layers)");
     return *layers_[i];
   }
+  /// Layer i, shared; throws std::invalid_argument past the end.
   std::shared_ptr<Module> layer(size_t i) const {
     (*this)[i];  // range check
     return layers_[i];
   }
-  // The layer at i as its concrete type, or nullptr if it is another type.
+  /// The layer at i as its concrete type, or nullptr if it is another type.
   template <class Layer>
   Layer* layer_as(size_t i) const {
     return dynamic_cast<Layer*>(&(*this)[i]);
   }
 
-  // The shape of one example given at construction (empty if none was).
+  /// The shape of one example given at construction (empty if none was).
   const Shape& example_shape() const { return example_shape_; }
 
-  // Each layer after the first owns its input (nobody else sees it), so layers that can work
-  // in place do. A ReLU followed by a MaxPool2d runs after it instead: for finite inputs
-  // max_pool(relu(x)) == relu(max_pool(x)), values and gradients bit for bit (relu is monotone,
-  // and a window's first maximum is the same element either way, or gets a zero gradient
-  // both ways), and relu then touches 1/k^2 of the elements.
+  /// Each layer after the first owns its input (nobody else sees it), so layers that can work
+  /// in place do. A ReLU followed by a MaxPool2d runs after it instead: for finite inputs
+  /// max_pool(relu(x)) == relu(max_pool(x)), values and gradients bit for bit (relu is monotone,
+  /// and a window's first maximum is the same element either way, or gets a zero gradient
+  /// both ways), and relu then touches 1/k^2 of the elements.
   Tensor forward(const Tensor& x) override {
     if (layers_.empty()) return x;
     // The caller keeps x: the first layer to read it must not write into it.
@@ -87,8 +93,8 @@ class Sequential : public Module {
   }
   std::string type_name() const override { return "Sequential"; }
 
-  // summary() with the batch axis shown as None; without an input shape, the one given at
-  // construction (batch 1) is used.
+  /// summary() with the batch axis shown as None; without an input shape, the one given at
+  /// construction (batch 1) is used.
   void summary(std::ostream& out = std::cout, const Shape& input = {}) const {
     Shape shape = input;
     if (shape.empty() && !example_shape_.empty()) {
@@ -113,7 +119,7 @@ class Sequential : public Module {
     }
     return h;
   }
-  // Exact types: a subclass may compute something else.
+  /// Exact types: a subclass may compute something else.
   bool relu_then_max_pool(size_t i) const {
     if (i + 1 >= layers_.size()) return false;
     const Module& first = *layers_[i];

@@ -1,11 +1,12 @@
-// 2-D convolution (cross-correlation, as in every DL framework).
-//
-// Shapes: x {N, C, H, W}, weight {O, C, KH, KW}, bias {O} or undefined -> y {N, O, OH, OW},
-// OH = (H + 2*padding - KH) / stride + 1 (floor), likewise OW. Zero padding on all four sides.
-//
-// The kernels run the ISA glia::active_isa() names (glia/support/cpu.hpp): tuned AVX-512 or
-// AVX2 kernels, or the portable reference path (im2col + Eigen) that they are tested against.
-// The three directions are exposed for benchmarks and tests; use conv2d() in models.
+/// @file
+/// 2-D convolution (cross-correlation, as in every DL framework).
+///
+/// Shapes: x {N, C, H, W}, weight {O, C, KH, KW}, bias {O} or undefined -> y {N, O, OH, OW},
+/// OH = (H + 2*padding - KH) / stride + 1 (floor), likewise OW. Zero padding on all four sides.
+///
+/// The kernels run the ISA glia::active_isa() names (glia/support/cpu.hpp): tuned AVX-512 or
+/// AVX2 kernels, or the portable reference path (im2col + Eigen) that they are tested against.
+/// The three directions are exposed for benchmarks and tests; use conv2d() in models.
 #pragma once
 
 #include <utility>
@@ -14,26 +15,27 @@
 
 namespace glia {
 
-// Records on the tape when needed; gradients are computed only for inputs that require them.
+/// Records on the tape when needed; gradients are computed only for inputs that require them.
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int64_t stride = 1,
               int64_t padding = 0);
 
-// The output shape {N, O, OH, OW}; throws std::invalid_argument naming the shapes when they do
-// not fit together. The op and nn::Conv2d both use it.
-// `op` names the caller in errors.
+/// The output shape {N, O, OH, OW}; throws std::invalid_argument naming the shapes when they do
+/// not fit together. The op and nn::Conv2d both use it.
+/// `op` names the caller in errors.
 Shape conv2d_output_shape(const Shape& x, const Shape& weight, int64_t stride, int64_t padding,
                           const char* op = "conv2d");
 
-// The same checks on tensors, and the bias; throws std::invalid_argument.
+/// The same checks on tensors, and the bias; throws std::invalid_argument.
 void conv2d_check_args(const Tensor& x, const Tensor& weight, const Tensor& bias, int64_t stride,
                        int64_t padding);
 
+/// y {N, O, OH, OW} from x, weight and bias, without recording (the forward direction).
 Tensor conv2d_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, int64_t stride,
                       int64_t padding);
-// dL/dx {N, C, H, W} from dL/dy.
+/// dL/dx {N, C, H, W} from dL/dy.
 Tensor conv2d_backward_input(const Tensor& grad_y, const Tensor& weight, const Shape& x_shape,
                              int64_t stride, int64_t padding);
-// {dL/dweight, dL/dbias}; the bias gradient is undefined unless with_bias.
+/// {dL/dweight, dL/dbias}; the bias gradient is undefined unless with_bias.
 std::pair<Tensor, Tensor> conv2d_backward_weights(const Tensor& grad_y, const Tensor& x,
                                                   const Shape& weight_shape, int64_t stride,
                                                   int64_t padding, bool with_bias);

@@ -1,11 +1,12 @@
-// Elementwise arithmetic: a + b, a - b, a * b, and with a scalar.
-//
-// Shapes: as PyTorch broadcasts. Equal shapes take a direct path; otherwise the shapes line up
-// at their last axis and an extent of 1 (or a missing leading axis) stretches, e.g.
-// {N, C, H, W} * {1, C, 1, 1} (per channel) or {N, K} + {K} (per column); the result has the
-// broadcast shape, and the gradient of a stretched operand is summed back to its own shape.
-// Large tensors are split across threads: these ops are memory-bound, and the seed network's
-// activations are tens of megabytes.
+/// @file
+/// Elementwise arithmetic: a + b, a - b, a * b, and with a scalar.
+///
+/// Shapes: as PyTorch broadcasts. Equal shapes take a direct path; otherwise the shapes line up
+/// at their last axis and an extent of 1 (or a missing leading axis) stretches, e.g.
+/// {N, C, H, W} * {1, C, 1, 1} (per channel) or {N, K} + {K} (per column); the result has the
+/// broadcast shape, and the gradient of a stretched operand is summed back to its own shape.
+/// Large tensors are split across threads: these ops are memory-bound, and the seed network's
+/// activations are tens of megabytes.
 #pragma once
 
 #include "glia/autograd/node.hpp"
@@ -15,9 +16,9 @@
 namespace glia {
 namespace detail {
 
-constexpr int64_t kElementwiseGrain = 1 << 15;  // elements per thread worth splitting for
+constexpr int64_t kElementwiseGrain = 1 << 15;  ///< elements per thread worth splitting for
 
-// out[i] = f(a[i], b[i]) over Eigen array slices.
+/// out[i] = f(a[i], b[i]) over Eigen array slices.
 template <class F>
 Tensor zip_arrays(const Tensor& a, const Tensor& b, F f) {
   Tensor out = Tensor::empty(a.shape());
@@ -44,14 +45,14 @@ Tensor map_array(const Tensor& a, F f) {
 
 enum class BinaryOp { add, sub, mul };
 
-// a op b over the broadcast shape (src/ops/broadcast.cpp); `name` is used in errors.
+/// a op b over the broadcast shape (src/ops/broadcast.cpp); `name` is used in errors.
 Tensor broadcast_binary(const Tensor& a, const Tensor& b, BinaryOp op, const char* name);
-// g summed over the axes on which `shape` was stretched to g's shape: a broadcast's gradient.
+/// g summed over the axes on which `shape` was stretched to g's shape: a broadcast's gradient.
 Tensor sum_to_shape(const Tensor& g, const Shape& shape);
-// x stretched to `shape` (a copy), where x broadcasts to it.
+/// x stretched to `shape` (a copy), where x broadcasts to it.
 Tensor expand_to(const Tensor& x, const Shape& shape);
 
-// a op b: elementwise when the shapes are equal, broadcast otherwise.
+/// a op b: elementwise when the shapes are equal, broadcast otherwise.
 template <class F>
 Tensor binary(const Tensor& a, const Tensor& b, BinaryOp op, const char* name, F f) {
   check_arg(a.defined() && b.defined(), name, "undefined operand");
@@ -65,9 +66,10 @@ inline Tensor negated(const Tensor& g) {
 
 }  // namespace detail
 
-// The broadcast shape of a and b; throws std::invalid_argument naming `op` if there is none.
+/// The broadcast shape of a and b; throws std::invalid_argument naming `op` if there is none.
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
 
+/// a + b with broadcasting.
 inline Tensor operator+(const Tensor& a, const Tensor& b) {
   Tensor out = detail::binary(a, b, detail::BinaryOp::add, "add",
                               [](const auto& x, const auto& y) { return x + y; });
@@ -81,6 +83,7 @@ inline Tensor operator+(const Tensor& a, const Tensor& b) {
   return out;
 }
 
+/// -a.
 inline Tensor operator-(const Tensor& a) {
   Tensor out = detail::map_array(a, [](const auto& x) { return -x; });
   if (needs_graph({&a})) {
@@ -90,6 +93,7 @@ inline Tensor operator-(const Tensor& a) {
   return out;
 }
 
+/// a - b with broadcasting.
 inline Tensor operator-(const Tensor& a, const Tensor& b) {
   Tensor out = detail::binary(a, b, detail::BinaryOp::sub, "sub",
                               [](const auto& x, const auto& y) { return x - y; });
@@ -103,6 +107,7 @@ inline Tensor operator-(const Tensor& a, const Tensor& b) {
   return out;
 }
 
+/// a * b elementwise, with broadcasting.
 inline Tensor operator*(const Tensor& a, const Tensor& b) {
   auto times = [](const auto& x, const auto& y) { return x * y; };
   Tensor out = detail::binary(a, b, detail::BinaryOp::mul, "mul", times);
@@ -121,6 +126,8 @@ inline Tensor operator*(const Tensor& a, const Tensor& b) {
   return out;
 }
 
+///@{
+/// A tensor and a scalar added or subtracted, elementwise.
 inline Tensor operator+(const Tensor& a, float s) {
   Tensor out = detail::map_array(a, [s](const auto& x) { return x + s; });
   if (needs_graph({&a})) {
@@ -137,7 +144,10 @@ inline Tensor operator-(const Tensor& a, float s) {
 inline Tensor operator-(float s, const Tensor& a) {
   return -a + s;
 }
+///@}
 
+///@{
+/// A tensor times a scalar, elementwise.
 inline Tensor operator*(const Tensor& a, float s) {
   Tensor out = detail::map_array(a, [s](const auto& x) { return x * s; });
   if (needs_graph({&a})) {
@@ -150,5 +160,6 @@ inline Tensor operator*(const Tensor& a, float s) {
 inline Tensor operator*(float s, const Tensor& a) {
   return a * s;
 }
+///@}
 
 }  // namespace glia

@@ -1,6 +1,7 @@
-// Fully connected layer: y = x W^T + b.
-//
-// Shapes: x {N, in}, weight {out, in}, bias {out} or undefined -> y {N, out}.
+/// @file
+/// Fully connected layer: y = x W^T + b.
+///
+/// Shapes: x {N, in}, weight {out, in}, bias {out} or undefined -> y {N, out}.
 #pragma once
 
 #include "glia/autograd/node.hpp"
@@ -8,7 +9,7 @@
 
 namespace glia {
 
-// {N, out} (the op and nn::Dense both use it); throws std::invalid_argument.
+/// {N, out} (the op and nn::Dense both use it); throws std::invalid_argument.
 inline Shape linear_output_shape(const Shape& x, const Shape& weight, const char* op = "linear") {
   check_arg(x.size() == 2 && weight.size() == 2 && x[1] == weight[1], op,
             "expects x {N, in} and weight {out, in}, got x ", shape_str(x), " and weight ",
@@ -16,6 +17,7 @@ inline Shape linear_output_shape(const Shape& x, const Shape& weight, const char
   return {x[0], weight[0]};
 }
 
+/// y = x W^T + b (the bias may be undefined).
 inline Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor()) {
   check_arg(x.defined() && weight.defined(), "linear", "undefined input or weight");
   linear_output_shape(x.shape(), weight.shape());

@@ -1,12 +1,13 @@
-// Losses on logits, averaged over the batch.
-//
-// binary_cross_entropy_with_logits: logits and targets the same shape (e.g. {N, 1}), targets in
-//   [0, 1] -> {1}, the mean over all elements of
-//   loss(z, t) = max(z, 0) - z * t + log(1 + e^-|z|): exact and finite for any logit, unlike
-//   log(sigmoid(z)), which underflows to log(0) for z below about -88.
-// cross_entropy: logits {N, K}, targets {N} holding class indices 0..K-1 as floats -> {1},
-//   the mean over the batch of -sum_k q_k log softmax(z)_k with q = (1 - s) one_hot(t) + s / K
-//   (s = label_smoothing), as torch.nn.functional.cross_entropy.
+/// @file
+/// Losses on logits, averaged over the batch.
+///
+/// binary_cross_entropy_with_logits: logits and targets the same shape (e.g. {N, 1}), targets in
+///   [0, 1] -> {1}, the mean over all elements of
+///   loss(z, t) = max(z, 0) - z * t + log(1 + e^-|z|): exact and finite for any logit, unlike
+///   log(sigmoid(z)), which underflows to log(0) for z below about -88.
+/// cross_entropy: logits {N, K}, targets {N} holding class indices 0..K-1 as floats -> {1},
+///   the mean over the batch of -sum_k q_k log softmax(z)_k with q = (1 - s) one_hot(t) + s / K
+///   (s = label_smoothing), as torch.nn.functional.cross_entropy.
 #pragma once
 
 #include <algorithm>
@@ -17,12 +18,13 @@
 
 namespace glia {
 
-// The loss of one logit z with target t: the one BCE formula of glia (the op and the metrics).
+/// The loss of one logit z with target t: the one BCE formula of glia (the op and the metrics).
 template <class Real>
 Real binary_cross_entropy_with_logit(Real z, Real t) {
   return std::max(z, Real(0)) - z * t + std::log1p(std::exp(-std::fabs(z)));
 }
 
+/// The mean binary cross-entropy of logits against targets, as the file's description says.
 inline Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targets) {
   check_arg(logits.defined() && targets.defined(), "binary_cross_entropy_with_logits",
             "undefined logits or targets");
@@ -58,7 +60,7 @@ inline Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tenso
   return loss;
 }
 
-// Defined in src/ops/cross_entropy.cpp.
+/// Defined in src/ops/cross_entropy.cpp.
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets, float label_smoothing = 0.0f);
 
 }  // namespace glia

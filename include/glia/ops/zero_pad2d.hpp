@@ -1,6 +1,7 @@
-// Zero padding of the two spatial axes.
-//
-// Shapes: x {N, C, H, W} -> y {N, C, top + H + bottom, left + W + right}.
+/// @file
+/// Zero padding of the two spatial axes.
+///
+/// Shapes: x {N, C, H, W} -> y {N, C, top + H + bottom, left + W + right}.
 #pragma once
 
 #include <cstring>
@@ -11,8 +12,8 @@
 namespace glia {
 namespace detail {
 
-// Copies every (n, c) plane of `from` into `to` at row/column offset (dy, dx); the plane of
-// `to` is at least as large where `pad_out` and at most as large otherwise (the backward crop).
+/// Copies every (n, c) plane of `from` into `to` at row/column offset (dy, dx); the plane of
+/// `to` is at least as large where `pad_out` and at most as large otherwise (the backward crop).
 inline void copy_planes_shifted(const Tensor& from, Tensor& to, int64_t rows, int64_t cols,
                                 int64_t from_row0, int64_t from_col0, int64_t to_row0,
                                 int64_t to_col0) {
@@ -32,7 +33,7 @@ inline void copy_planes_shifted(const Tensor& from, Tensor& to, int64_t rows, in
 
 }  // namespace detail
 
-// The output shape (the op and nn::ZeroPad2d both use it); throws std::invalid_argument.
+/// The output shape (the op and nn::ZeroPad2d both use it); throws std::invalid_argument.
 inline Shape zero_pad2d_output_shape(const Shape& x, int64_t top, int64_t bottom, int64_t left,
                                      int64_t right, const char* op = "zero_pad2d") {
   check_arg(x.size() == 4, op, "expects x {N, C, H, W}, got ", shape_str(x));
@@ -42,6 +43,7 @@ inline Shape zero_pad2d_output_shape(const Shape& x, int64_t top, int64_t bottom
   return {x[0], x[1], top + x[2] + bottom, left + x[3] + right};
 }
 
+/// x with rows and columns of zeros added on each side.
 inline Tensor zero_pad2d(const Tensor& x, int64_t top, int64_t bottom, int64_t left,
                          int64_t right) {
   check_arg(x.defined(), "zero_pad2d", "undefined input");
@@ -58,6 +60,7 @@ inline Tensor zero_pad2d(const Tensor& x, int64_t top, int64_t bottom, int64_t l
   return out;
 }
 
+/// The same padding on all four sides.
 inline Tensor zero_pad2d(const Tensor& x, int64_t padding) {
   return zero_pad2d(x, padding, padding, padding, padding);
 }

@@ -1,9 +1,10 @@
-// Adam (Kingma & Ba) and AdamW (Loshchilov & Hutter), in PyTorch's form:
-//   Adam:  g += weight_decay * p                      (an L2 penalty, as torch.optim.Adam)
-//   AdamW: p *= 1 - lr * weight_decay                 (decoupled decay, as torch.optim.AdamW)
-//   m = b1 m + (1 - b1) g,  v = b2 v + (1 - b2) g^2,
-//   p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
-// Keras puts eps outside the bias correction instead; the difference is O(eps).
+/// @file
+/// Adam (Kingma & Ba) and AdamW (Loshchilov & Hutter), in PyTorch's form:
+///   Adam:  g += weight_decay * p                      (an L2 penalty, as torch.optim.Adam)
+///   AdamW: p *= 1 - lr * weight_decay                 (decoupled decay, as torch.optim.AdamW)
+///   m = b1 m + (1 - b1) g,  v = b2 v + (1 - b2) g^2,
+///   p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+/// Keras puts eps outside the bias correction instead; the difference is O(eps).
 #pragma once
 
 #include <cmath>
@@ -14,24 +15,34 @@
 
 namespace glia::optim {
 
+/// Adam's settings (defaults: Keras').
 struct AdamOptions {
+  ///@{
+  /// learning rate and the moments' decay rates
   float lr = 1e-3f;
   float beta1 = 0.9f;
   float beta2 = 0.999f;
-  float eps = 1e-7f;          // Keras' default (PyTorch's is 1e-8)
-  float weight_decay = 0.0f;  // L2 penalty added to the gradient, as torch.optim.Adam
+  ///@}
+  float eps = 1e-7f;          ///< Keras' default (PyTorch's is 1e-8)
+  float weight_decay = 0.0f;  ///< L2 penalty added to the gradient, as torch.optim.Adam
 };
 
+/// AdamW's settings (defaults: PyTorch's).
 struct AdamWOptions {
+  ///@{
+  /// learning rate and the moments' decay rates
   float lr = 1e-3f;
   float beta1 = 0.9f;
   float beta2 = 0.999f;
-  float eps = 1e-8f;           // PyTorch's defaults
-  float weight_decay = 1e-2f;  // decoupled: applied to the weights, not the gradient
+  ///@}
+  float eps = 1e-8f;           ///< PyTorch's defaults
+  float weight_decay = 1e-2f;  ///< decoupled: applied to the weights, not the gradient
 };
 
+/// Adam (Kingma and Ba), as torch.optim.Adam: bias-corrected first and second moments.
 class Adam : public Optimizer {
  public:
+  /// Throws std::invalid_argument for a negative rate, betas outside [0, 1) or a negative eps.
   explicit Adam(std::vector<Tensor> params, AdamOptions options = {})
       : Adam(std::move(params), options, false, "Adam") {}
 
@@ -69,7 +80,7 @@ class Adam : public Optimizer {
     check_lr(lr, decoupled_ ? "AdamW" : "Adam");
     options_.lr = lr;
   }
-  // "m.<i>" and "v.<i>" for parameter i, and "step" (exact up to 2^24 steps).
+  /// "m.<i>" and "v.<i>" for parameter i, and "step" (exact up to 2^24 steps).
   std::vector<NamedTensor> state() const override {
     std::vector<NamedTensor> s;
     for (size_t i = 0; i < m_.size(); ++i) {
@@ -80,10 +91,14 @@ class Adam : public Optimizer {
     return s;
   }
 
+  ///@{
+  /// The settings, and the number of steps taken.
   const AdamOptions& options() const { return options_; }
   int64_t steps() const { return static_cast<int64_t>(step_.data()[0]); }
+  ///@}
 
  protected:
+  /// For AdamW: `decoupled` applies the weight decay to the weights; `name` is for errors.
   Adam(std::vector<Tensor> params, AdamOptions options, bool decoupled, const char* name)
       : Optimizer(std::move(params)), options_(options), decoupled_(decoupled) {
     check_lr(options.lr, name);
@@ -106,9 +121,10 @@ class Adam : public Optimizer {
   Tensor step_ = Tensor::zeros({1});
 };
 
-// Adam with decoupled weight decay (torch.optim.AdamW).
+/// Adam with decoupled weight decay (torch.optim.AdamW).
 class AdamW : public Adam {
  public:
+  /// Throws std::invalid_argument for bad settings, as Adam does.
   explicit AdamW(std::vector<Tensor> params, AdamWOptions options = {})
       : Adam(std::move(params),
              AdamOptions{options.lr, options.beta1, options.beta2, options.eps,

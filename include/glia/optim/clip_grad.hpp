@@ -1,8 +1,9 @@
-// Gradient clipping by global norm (torch.nn.utils.clip_grad_norm_).
-//
-// The norm is taken over the gradients of all the parameters together, as if they were one
-// vector; when it exceeds max_norm every gradient is scaled by max_norm / (norm + 1e-6).
-// Parameters without a gradient are skipped. Returns the norm before clipping.
+/// @file
+/// Gradient clipping by global norm (torch.nn.utils.clip_grad_norm_).
+///
+/// The norm is taken over the gradients of all the parameters together, as if they were one
+/// vector; when it exceeds max_norm every gradient is scaled by max_norm / (norm + 1e-6).
+/// Parameters without a gradient are skipped. Returns the norm before clipping.
 #pragma once
 
 #include <cmath>
@@ -12,6 +13,8 @@
 
 namespace glia::optim {
 
+/// Scales the gradients of `params` so that their global norm is at most max_norm; returns the
+/// norm before clipping (see the file's description).
 inline double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
   check_arg(max_norm > 0.0, "clip_grad_norm", "max_norm must be positive, got ", max_norm);
   double squares = 0.0;

@@ -1,6 +1,7 @@
-// Stochastic gradient descent with momentum, in PyTorch's form:
-//   buf = momentum * buf + g  (buf starts at zero, so it is g after the first step),
-//   p -= lr * buf
+/// @file
+/// Stochastic gradient descent with momentum, in PyTorch's form:
+///   buf = momentum * buf + g  (buf starts at zero, so it is g after the first step),
+///   p -= lr * buf
 #pragma once
 
 #include <string>
@@ -10,14 +11,20 @@
 
 namespace glia::optim {
 
+/// SGD's settings (torch.optim.SGD's meaning).
 struct SGDOptions {
+  /// learning rate
   float lr = 1e-2f;
+  /// momentum factor; 0 is plain SGD
   float momentum = 0.0f;
+  /// L2 penalty added to the gradient
   float weight_decay = 0.0f;
 };
 
+/// Stochastic gradient descent with optional momentum, as torch.optim.SGD.
 class SGD : public Optimizer {
  public:
+  /// Throws std::invalid_argument for a negative rate, momentum or weight decay.
   explicit SGD(std::vector<Tensor> params, SGDOptions options = {})
       : Optimizer(std::move(params)), options_(options) {
     check_lr(options.lr, "SGD");
@@ -47,7 +54,7 @@ class SGD : public Optimizer {
     check_lr(lr, "SGD");
     options_.lr = lr;
   }
-  // "momentum.<i>" per parameter.
+  /// "momentum.<i>" per parameter.
   std::vector<NamedTensor> state() const override {
     std::vector<NamedTensor> s;
     for (size_t i = 0; i < buffers_.size(); ++i)

@@ -1,5 +1,6 @@
-// Argument checking: the one way glia reports bad arguments.
-// Every failure is a std::invalid_argument whose message starts with the op's name.
+/// @file
+/// Argument checking: the one way glia reports bad arguments.
+/// Every failure is a std::invalid_argument whose message starts with the op's name.
 #pragma once
 
 #include <sstream>
@@ -9,7 +10,7 @@
 
 namespace glia {
 
-// Joins any streamable parts into one string.
+/// Joins any streamable parts into one string.
 template <class... Parts>
 std::string concat(Parts&&... parts) {
   std::ostringstream out;
@@ -17,7 +18,7 @@ std::string concat(Parts&&... parts) {
   return out.str();
 }
 
-// Throws std::invalid_argument("glia::<op>: <parts...>") unless `condition` holds.
+/// Throws std::invalid_argument("glia::<op>: <parts...>") unless `condition` holds.
 template <class... Parts>
 void check_arg(bool condition, const char* op, Parts&&... parts) {
   if (!condition) {

@@ -1,10 +1,11 @@
-// The one place where glia decides how work is split across threads.
-//
-// Kernels use parallel_chunks: a static, contiguous split of [0, n) with one chunk per thread.
-// A static split means a fixed thread count always gives the same partition, so per-thread
-// partial sums reduced in thread order are bit-identical from run to run.
-// Only one OpenMP level is used; Eigen's own GEMM threading switches itself off inside an
-// OpenMP parallel region, so GEMMs called from a chunk run on the calling thread.
+/// @file
+/// The one place where glia decides how work is split across threads.
+///
+/// Kernels use parallel_chunks: a static, contiguous split of [0, n) with one chunk per thread.
+/// A static split means a fixed thread count always gives the same partition, so per-thread
+/// partial sums reduced in thread order are bit-identical from run to run.
+/// Only one OpenMP level is used; Eigen's own GEMM threading switches itself off inside an
+/// OpenMP parallel region, so GEMMs called from a chunk run on the calling thread.
 #pragma once
 
 #include <cstdint>
@@ -15,7 +16,7 @@
 
 namespace glia {
 
-// Threads glia's kernels use (OpenMP's max threads, e.g. set by OMP_NUM_THREADS).
+/// Threads glia's kernels use (OpenMP's max threads, e.g. set by OMP_NUM_THREADS).
 inline int num_threads() {
 #ifdef _OPENMP
   return omp_get_max_threads();
@@ -24,6 +25,7 @@ inline int num_threads() {
 #endif
 }
 
+/// Sets the number of worker threads (at least 1) for the parallel loops.
 inline void set_num_threads(int threads) {
 #ifdef _OPENMP
   omp_set_num_threads(threads < 1 ? 1 : threads);
@@ -32,8 +34,8 @@ inline void set_num_threads(int threads) {
 #endif
 }
 
-// Calls body(begin, end, thread) once per thread on a contiguous chunk of [0, n).
-// Runs inline on the calling thread when n is small or one thread is available.
+/// Calls body(begin, end, thread) once per thread on a contiguous chunk of [0, n).
+/// Runs inline on the calling thread when n is small or one thread is available.
 template <class Body>
 void parallel_chunks(int64_t n, Body&& body, int64_t min_items_per_thread = 1) {
   if (n <= 0) return;
@@ -59,7 +61,7 @@ void parallel_chunks(int64_t n, Body&& body, int64_t min_items_per_thread = 1) {
 #endif
 }
 
-// Calls fn(i) for every i in [0, n), split statically across threads.
+/// Calls fn(i) for every i in [0, n), split statically across threads.
 template <class Fn>
 void parallel_for(int64_t n, Fn&& fn, int64_t min_items_per_thread = 1) {
   parallel_chunks(

@@ -1,4 +1,5 @@
-// NamedTensor: a tensor with a name, as modules, optimisers and checkpoints list their state.
+/// @file
+/// NamedTensor: a tensor with a name, as modules, optimisers and checkpoints list their state.
 #pragma once
 
 #include <string>
@@ -8,14 +9,17 @@
 
 namespace glia {
 
+/// A tensor and its name (e.g. "3.body.0.weight").
 struct NamedTensor {
+  /// the dotted path, unique within a model
   std::string name;
+  /// shared with its owner
   Tensor tensor;
 };
 
-// Copies `from` into `to` (the same names, in any order, and the same shapes), writing nothing
-// unless everything matches; otherwise throws std::invalid_argument naming `what` and the
-// first problem.
+/// Copies `from` into `to` (the same names, in any order, and the same shapes), writing nothing
+/// unless everything matches; otherwise throws std::invalid_argument naming `what` and the
+/// first problem.
 void copy_named_tensors(const std::vector<NamedTensor>& from, const std::vector<NamedTensor>& to,
                         const char* what);
 

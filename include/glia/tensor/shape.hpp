@@ -1,4 +1,5 @@
-// Shape: the extents of a row-major tensor, outermost first (images are NCHW).
+/// @file
+/// Shape: the extents of a row-major tensor, outermost first (images are NCHW).
 #pragma once
 
 #include <cstdint>
@@ -9,15 +10,17 @@
 
 namespace glia {
 
+/// A tensor's extents, outermost first.
 using Shape = std::vector<int64_t>;
 
+/// The number of elements: the product of the extents (1 for {}).
 inline int64_t shape_numel(const Shape& shape) {
   int64_t n = 1;
   for (int64_t extent : shape) n *= extent;
   return n;
 }
 
-// "{8, 3, 240, 240}"
+/// "{8, 3, 240, 240}"
 inline std::string shape_str(const Shape& shape) {
   std::string s = "{";
   for (size_t i = 0; i < shape.size(); ++i) {
@@ -27,19 +30,23 @@ inline std::string shape_str(const Shape& shape) {
   return s + "}";
 }
 
-// An axis given PyTorch-style, negative counting from the end (-1 is the last), as an index in
-// [0, rank); throws std::invalid_argument naming `op` when it is out of range.
+/// An axis given PyTorch-style, negative counting from the end (-1 is the last), as an index in
+/// [0, rank); throws std::invalid_argument naming `op` when it is out of range.
 inline int64_t normalize_dim(int64_t dim, int64_t rank, const char* op) {
   check_arg(dim >= -rank && dim < rank, op, "dim ", dim, " is out of range for a tensor of rank ",
             rank);
   return dim < 0 ? dim + rank : dim;
 }
 
-// A shape seen as {outer, extent of `dim`, inner}: the product of the axes before `dim`, the
-// axis itself, and the product of those after it (the layout every single-axis op loops over).
+/// A shape seen as {outer, extent of `dim`, inner}: the product of the axes before `dim`, the
+/// axis itself, and the product of those after it (the layout every single-axis op loops over).
 struct AxisSplit {
+  ///@{
+  /// the products before the axis, the axis, and after it
   int64_t outer = 1, extent = 1, inner = 1;
+  ///@}
 };
+/// `shape` split at axis `dim` (negative counts from the end).
 inline AxisSplit split_at(const Shape& shape, int64_t dim) {
   AxisSplit s;
   for (int64_t i = 0; i < static_cast<int64_t>(shape.size()); ++i) {
