@@ -214,61 +214,47 @@ class GraphReader {
 
   // ---- one node -> glia layers ------------------------------------------------------------
 
-  // Returns the tensor after the layers.
+  // Returns the tensor after the layers: the node's output, or for a MatMul that absorbed the
+  // bias Add behind it, that Add's.
   std::string add_layers(const pb::NodeProto& n, nn::Sequential& seq) {
     const std::string& op = n.op_type();
     Attributes a(n);
+    if (op == "MatMul") return matmul(n, a, seq);
     if (op == "Conv") {
       conv(n, a, seq);
-      return n.output(0);
-    }
-    if (op == "BatchNormalization") {
+    } else if (op == "BatchNormalization") {
       batch_norm(n, a, seq);
-      return n.output(0);
-    }
-    if (op == "Gemm") {
+    } else if (op == "Gemm") {
       gemm(n, a, seq);
-      return n.output(0);
-    }
-    if (op == "MatMul") return matmul(n, a, seq);
-    if (op == "MaxPool" || op == "AveragePool") {
+    } else if (op == "MaxPool" || op == "AveragePool") {
       pool(n, a, seq);
-      return n.output(0);
-    }
-    if (op == "Pad") {
+    } else if (op == "Pad") {
       pad(n, a, seq);
-      return n.output(0);
-    }
-    if (op == "Dropout") {
+    } else if (op == "Dropout") {
       dropout(n, a, seq);
-      return n.output(0);
-    }
-    if (op == "Relu" || op == "Sigmoid" || op == "Tanh" || op == "GlobalAveragePool" ||
-        op == "Identity") {
+    } else if (op == "Relu" || op == "Sigmoid" || op == "Tanh" || op == "GlobalAveragePool" ||
+               op == "Identity") {
       inputs(n, 1, 1);
       a.done();
       if (op == "Relu") seq.add(nn::ReLU());
       if (op == "Sigmoid") seq.add(nn::Sigmoid());
       if (op == "Tanh") seq.add(nn::Tanh());
       if (op == "GlobalAveragePool") seq.add(nn::GlobalAvgPool2d());
-      return n.output(0);
-    }
-    if (op == "LeakyRelu") {
+    } else if (op == "LeakyRelu") {
       inputs(n, 1, 1);
       const float alpha = a.real("alpha", 0.01f);
       a.done();
       seq.add(nn::LeakyReLU(alpha));
-      return n.output(0);
-    }
-    if (op == "Flatten") {
+    } else if (op == "Flatten") {
       inputs(n, 1, 1);
       expect(a.integer("axis", 1) == 1, "node ", describe(n),
              " flattens from an axis other than 1, which glia's Flatten does not");
       a.done();
       seq.add(nn::Flatten());
-      return n.output(0);
+    } else {
+      fail("node ", describe(n), ": glia has no layer for the operator '", op, "'");
     }
-    fail("node ", describe(n), ": glia has no layer for the operator '", op, "'");
+    return n.output(0);
   }
 
   void conv(const pb::NodeProto& n, Attributes& a, nn::Sequential& seq) {
