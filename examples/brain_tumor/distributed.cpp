@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <stdexcept>
 
 #include <glia/support/check.hpp>
@@ -80,6 +81,25 @@ void make_data_parallel(glia::nn::Module& model, glia::data::DataLoaderOptions& 
   (void)model;
   (void)trainer;
 #endif
+}
+
+ScratchFolder::ScratchFolder() {
+  std::string pattern =
+      (std::filesystem::temp_directory_path() / "brain_tumor-rank-XXXXXX").string();
+  if (!mkdtemp(pattern.data())) throw DataError("cannot create a scratch folder in /tmp");
+  path_ = pattern;
+}
+
+ScratchFolder::~ScratchFolder() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+std::vector<std::string> gather_on_root(const std::string& mine) {
+#ifdef BRAIN_TUMOR_HAS_DIST
+  if (ranks() > 1) return glia::dist::gather(mine, 0);
+#endif
+  return {mine};
 }
 
 void require_agreement(const std::string& what, const std::string& value) {

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <glia/data/data_loader.hpp>
 #include <glia/nn/module.hpp>
@@ -25,6 +26,23 @@ bool is_root();
 // number of ranks), and gradients averaged after each backward pass. Nothing with one rank.
 void make_data_parallel(glia::nn::Module& model, glia::data::DataLoaderOptions& train_options,
                         glia::train::Trainer& trainer);
+
+// A private folder for a non-root rank's files (its best.glia, its state), removed when the
+// object goes: under mpirun only rank 0 writes into --out.
+class ScratchFolder {
+ public:
+  ScratchFolder();
+  ~ScratchFolder();
+  ScratchFolder(const ScratchFolder&) = delete;
+  ScratchFolder& operator=(const ScratchFolder&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Every rank's `mine` on rank 0, in rank order (just {mine} without MPI; empty on other ranks).
+std::vector<std::string> gather_on_root(const std::string& mine);
 
 // Stops with a clear error on every rank unless all ranks pass the same `value`.
 void require_agreement(const std::string& what, const std::string& value);

@@ -150,21 +150,6 @@ std::vector<int> labels_of(const std::vector<Prepared>& items, const std::vector
   return labels;
 }
 
-// A private folder for a non-root rank's files (its copy of best.glia and the state), removed
-// when the run ends: under mpirun only rank 0 writes into --out.
-struct ScratchFolder {
-  std::string path;
-  ScratchFolder() {
-    std::string pattern = (fs::temp_directory_path() / "brain_tumor-rank-XXXXXX").string();
-    if (!mkdtemp(pattern.data())) throw DataError("cannot create a scratch folder in /tmp");
-    path = pattern;
-  }
-  ~ScratchFolder() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-};
-
 int run_train(const TrainOptions& given) {
   TrainOptions o = given;
   const bool resume = !o.resume.empty();
@@ -173,7 +158,7 @@ int run_train(const TrainOptions& given) {
     if (resume) throw UsageError("--resume is not supported under mpirun with several ranks");
     if (!is_root()) {
       scratch = std::make_unique<ScratchFolder>();
-      o.out = scratch->path;
+      o.out = scratch->path();
       o.force = true;
     }
   }

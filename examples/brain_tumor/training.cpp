@@ -54,7 +54,7 @@ TrainingResult train_on(const std::vector<Prepared>& items, const Split& split,
         if (plan.on_batch) plan.on_batch(p);
       }));
   // Under mpirun: each rank a part of every batch, gradients averaged (a no-op alone).
-  make_data_parallel(result.net, train_options, trainer);
+  if (plan.data_parallel) make_data_parallel(result.net, train_options, trainer);
   glia::data::DataLoader train_loader(train_set, train_options);
   int64_t first_epoch = 0;
   if (!plan.state_path.empty()) {

@@ -150,6 +150,37 @@ void sync_batch_norm(nn::Module& model) {
   visit_batch_norms(model, [](std::vector<double>& values) { allreduce_sum(values); });
 }
 
+std::vector<std::string> gather(const std::string& mine, int root) {
+  require_session("gather");
+  const int n = world_size();
+  check_arg(root >= 0 && root < n, "glia::dist::gather", "root ", root, " is not a rank");
+  check_arg(mine.size() <= static_cast<size_t>(INT32_MAX), "glia::dist::gather",
+            "more than 2 GB from one rank");
+  const int size = static_cast<int>(mine.size());
+  std::vector<int> sizes(static_cast<size_t>(n)), offsets(static_cast<size_t>(n));
+  check_mpi(MPI_Gather(&size, 1, MPI_INT, sizes.data(), 1, MPI_INT, root, MPI_COMM_WORLD),
+            "MPI_Gather");
+  std::string all;
+  if (rank() == root) {
+    int64_t total = 0;
+    for (int r = 0; r < n; ++r) {
+      offsets[static_cast<size_t>(r)] = static_cast<int>(total);
+      total += sizes[static_cast<size_t>(r)];
+      check_arg(total <= INT32_MAX, "glia::dist::gather", "more than 2 GB in all");
+    }
+    all.resize(static_cast<size_t>(total));
+  }
+  check_mpi(MPI_Gatherv(mine.data(), size, MPI_CHAR, all.data(), sizes.data(), offsets.data(),
+                        MPI_CHAR, root, MPI_COMM_WORLD),
+            "MPI_Gatherv");
+  std::vector<std::string> out;
+  if (rank() == root)
+    for (int r = 0; r < n; ++r)
+      out.push_back(all.substr(static_cast<size_t>(offsets[static_cast<size_t>(r)]),
+                               static_cast<size_t>(sizes[static_cast<size_t>(r)])));
+  return out;
+}
+
 void check_agree(const std::string& what, const std::string& value) {
   require_session("check_agree");
   const int n = world_size();

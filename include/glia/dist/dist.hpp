@@ -61,6 +61,10 @@ void sync_batch_norm(nn::Module& model);
 /// Sums `values` element-wise over the ranks, in place.
 void allreduce_sum(std::vector<double>& values);
 
+/// Every rank's `mine`, in rank order, on `root` (empty on the other ranks): for results that
+/// one rank writes, e.g. the folds of a cross-validation trained on different ranks.
+std::vector<std::string> gather(const std::string& mine, int root = 0);
+
 /// Throws std::runtime_error on every rank unless every rank passes the same `value`; the
 /// message names `what` and the ranks that differ from rank 0. For inputs that must agree:
 /// file lists, model architectures, checkpoints.
