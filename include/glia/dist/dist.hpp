@@ -30,7 +30,10 @@ namespace glia::dist {
 /// from the main thread only) and finalises it. One per process.
 class Session {
  public:
+  /// Starts MPI (MPI_Init_thread); throws std::runtime_error if it fails, std::logic_error if a
+  /// session is already active.
   Session(int& argc, char**& argv);
+  /// Ends MPI (MPI_Finalize).
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
