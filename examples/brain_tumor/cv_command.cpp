@@ -19,6 +19,7 @@
 
 #include "commands.hpp"
 #include "dataset.hpp"
+#include "distributed.hpp"
 #include "recipes.hpp"
 #include "report.hpp"
 #include "run_folder.hpp"
@@ -94,6 +95,17 @@ int run_cv(CvOptions o) {
   if (o.augment == "folder" && catalog.augmented.empty()) o.augment = "online";
   apply_threads(o.threads);
   if (o.out.empty()) o.out = "runs/cv-" + o.recipe + "-seed" + std::to_string(o.seed);
+  // Under mpirun, rank r trains folds r, r + N, ...; rank 0 gathers them and writes everything.
+  const int world = ranks(), me = rank();
+  std::unique_ptr<ScratchFolder> scratch;
+  if (world > 1) {
+    if (o.resume) throw UsageError("--resume is not supported under mpirun with several ranks");
+    if (!is_root()) {
+      scratch = std::make_unique<ScratchFolder>();
+      o.out = scratch->path();
+      o.force = true;
+    }
+  }
   RunFolder folder(o.out, o.resume, o.force);
   const Json options{{"recipe", o.recipe},
                      {"data", o.data},
@@ -128,6 +140,12 @@ int run_cv(CvOptions o) {
   for (size_t i = 0; i < items.size(); ++i) {
     (items[i].ref.augmented ? augmented : originals).push_back(static_cast<int>(i));
   }
+  if (world > 1) {  // every rank must see the same data with the same settings
+    std::string inputs = options.dump();
+    for (const Prepared& p : items)
+      inputs += "\n" + p.ref.relative + "\t" + std::to_string(p.ref.label);
+    require_agreement("the data and the options", inputs);
+  }
   const std::vector<int>& train_pool = o.augment == "folder" ? augmented : originals;
   const std::vector<Split> folds = grouped_folds(
       items, train_pool, originals, static_cast<int>(o.folds), static_cast<uint64_t>(o.seed));
@@ -148,6 +166,7 @@ int run_cv(CvOptions o) {
     const fs::path dir = fs::path(o.out) / ("fold-" + std::to_string(f + 1));
     FoldResult& result = results[f];
     result.items = split.test_originals;
+    if (static_cast<int>(f % static_cast<size_t>(world)) != me) continue;  // another rank's
     if (o.resume && fs::exists(dir / "report.json")) {  // finished before the interruption
       result.report = Json::parse(glia::io::read_file((dir / "report.json").string()));
       std::istringstream tsv(glia::io::read_file((dir / "predictions.tsv").string()));
@@ -172,6 +191,7 @@ int run_cv(CvOptions o) {
     plan.best_path = (dir / "best.glia").string();
     plan.state_path = (dir / "state.glia").string();
     plan.resume = o.resume;
+    plan.data_parallel = false;  // under mpirun each rank trains whole folds
     plan.on_epoch = [&](const glia::train::EpochLog& log) {
       std::printf(
           "  fold %zu epoch %lld/%lld  loss %.4f  acc %.4f  val_loss %.4f  val_acc %.4f  %.0fs\n",
@@ -212,7 +232,10 @@ int run_cv(CvOptions o) {
     glia::io::write_file_atomically((dir / "report.json").string(), result.report.dump(2) + "\n");
     training_seconds += seconds;
     ++trained;
-    const double eta = training_seconds / trained * static_cast<double>(folds.size() - f - 1);
+    size_t left = 0;  // this rank's folds still to train
+    for (size_t g = f + 1; g < folds.size(); ++g)
+      left += static_cast<int>(g % static_cast<size_t>(world)) == me;
+    const double eta = training_seconds / trained * static_cast<double>(left);
     std::printf(
         "fold %zu/%zu: best epoch %lld, test originals acc %.4f auc %.4f (n=%zu), %s; "
         "elapsed %s, ETA %s\n",
@@ -220,6 +243,50 @@ int run_cv(CvOptions o) {
         fold_metrics.binary.accuracy, fold_metrics.binary.roc_auc, split.test_originals.size(),
         duration(seconds).c_str(), duration(elapsed()).c_str(), duration(eta).c_str());
     std::fflush(stdout);
+  }
+
+  if (world > 1) {
+    // Each rank's folds (figures, predictions, history and best weights) to rank 0.
+    Json mine = Json::array();
+    std::string weights;
+    for (size_t f = static_cast<size_t>(me); f < folds.size(); f += static_cast<size_t>(world)) {
+      const fs::path dir = fs::path(o.out) / ("fold-" + std::to_string(f + 1));
+      const std::string best = glia::io::read_file((dir / "best.glia").string());
+      mine.push_back({{"fold", f},
+                      {"best_epoch", results[f].best_epoch},
+                      {"report", results[f].report},
+                      {"logits", results[f].logits},
+                      {"predictions", glia::io::read_file((dir / "predictions.tsv").string())},
+                      {"history", glia::io::read_file((dir / "history.csv").string())},
+                      {"best_bytes", best.size()}});
+      weights += best;
+    }
+    const std::vector<std::string> texts = gather_on_root(mine.dump());
+    const std::vector<std::string> blobs = gather_on_root(weights);
+    if (!is_root()) return 0;  // rank 0 writes the folds and the pooled figures
+    for (size_t r = 1; r < texts.size(); ++r) {
+      size_t at = 0;
+      for (const Json& fold : Json::parse(texts[r])) {
+        const size_t f = fold.at("fold").get<size_t>();
+        FoldResult& result = results.at(f);
+        result.best_epoch = fold.at("best_epoch").get<int64_t>();
+        result.report = fold.at("report");
+        result.logits = fold.at("logits").get<std::vector<float>>();
+        const size_t size = fold.at("best_bytes").get<size_t>();
+        const fs::path dir = fs::path(o.out) / ("fold-" + std::to_string(f + 1));
+        fs::create_directories(dir);
+        glia::io::write_file_atomically((dir / "best.glia").string(), blobs[r].substr(at, size));
+        at += size;
+        glia::io::write_file_atomically((dir / "predictions.tsv").string(),
+                                        fold.at("predictions").get<std::string>());
+        glia::io::write_file_atomically((dir / "history.csv").string(),
+                                        fold.at("history").get<std::string>());
+        glia::io::write_file_atomically((dir / "report.json").string(),
+                                        result.report.dump(2) + "\n");
+        std::printf("fold %zu/%zu: trained on rank %zu, best epoch %lld\n", f + 1, folds.size(), r,
+                    static_cast<long long>(result.best_epoch));
+      }
+    }
   }
 
   // Pooled out-of-fold predictions: every original scan once.

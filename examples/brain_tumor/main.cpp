@@ -1,10 +1,12 @@
 // brain_tumor: the seed paper's brain-tumour MRI classifier, on glia.
 #include <cstring>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "commands.hpp"
+#include "distributed.hpp"
 
 namespace {
 
@@ -31,16 +33,23 @@ int usage_error(const CLI::App& command, const std::string& what) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::shared_ptr<void> mpi;  // under mpirun: MPI from here to the end of main
+  try {
+    mpi = brain_tumor::start_distributed(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << kErrorPrefix << e.what() << "\n";
+    return 1;
+  }
   CLI::App app(
       "The seed paper's brain-tumour MRI classifier (Keras, 2019) on glia: train it, "
       "measure it, and explain its decisions.",
       "brain_tumor");
   app.set_version_flag("--version", kVersion);
   std::vector<brain_tumor::Command> commands = {
-      brain_tumor::add_train_command(app), brain_tumor::add_cv_command(app),
-      brain_tumor::add_evaluate_command(app),
-      brain_tumor::add_predict_command(app), brain_tumor::add_convert_command(app),
-      brain_tumor::add_explain_command(app), brain_tumor::add_export_command(app)};
+      brain_tumor::add_train_command(app),    brain_tumor::add_cv_command(app),
+      brain_tumor::add_evaluate_command(app), brain_tumor::add_predict_command(app),
+      brain_tumor::add_convert_command(app),  brain_tumor::add_explain_command(app),
+      brain_tumor::add_export_command(app)};
   std::string help_topic;
   CLI::App* help = app.add_subcommand("help", "Show the options of a command, or this list.");
   help->add_option("command", help_topic, "the command");
@@ -88,6 +97,7 @@ int main(int argc, char** argv) {
     } catch (const brain_tumor::UsageError& e) {
       return usage_error(*c.app, e.what());
     } catch (const std::exception& e) {
+      brain_tumor::abort_job(e.what());  // under mpirun: ends every rank, not just this one
       std::cerr << kErrorPrefix << e.what() << "\n";
       return 1;
     }

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <iostream>
@@ -14,6 +15,7 @@
 
 #include "commands.hpp"
 #include "dataset.hpp"
+#include "distributed.hpp"
 #include "progress.hpp"
 #include "recipes.hpp"
 #include "report.hpp"
@@ -151,6 +153,15 @@ std::vector<int> labels_of(const std::vector<Prepared>& items, const std::vector
 int run_train(const TrainOptions& given) {
   TrainOptions o = given;
   const bool resume = !o.resume.empty();
+  std::unique_ptr<ScratchFolder> scratch;
+  if (ranks() > 1) {
+    if (resume) throw UsageError("--resume is not supported under mpirun with several ranks");
+    if (!is_root()) {
+      scratch = std::make_unique<ScratchFolder>();
+      o.out = scratch->path();
+      o.force = true;
+    }
+  }
   std::unique_ptr<RunFolder> folder;
   if (resume) {
     folder = std::make_unique<RunFolder>(o.resume, true, false);
@@ -219,6 +230,11 @@ int run_train(const TrainOptions& given) {
   std::printf("threads %d (%s kernels), %s, batch %ld, lr %g%s\n", glia::num_threads(),
               o.isa.c_str(), count_of(o.epochs, "epoch").c_str(), o.batch, o.lr,
               resume ? ", resuming" : "");
+  if (ranks() > 1)
+    std::printf(
+        "data-parallel over %d ranks (mpirun): batch %ld per rank, gradients averaged, "
+        "batch norm synchronised; only rank 0 writes\n",
+        ranks(), static_cast<long>(o.batch / ranks()));
   std::fflush(stdout);
 
   TrainingPlan plan;
@@ -249,7 +265,17 @@ int run_train(const TrainOptions& given) {
     if (bar) bar->finish(line);
     so_far.push_back(log);
   };
+  if (ranks() > 1) {
+    // Every rank must train on the same data with the same settings.
+    TrainOptions shared = o;
+    shared.out.clear();
+    std::string inputs = to_json(shared).dump();
+    for (const Prepared& p : items)
+      inputs += "\n" + p.ref.relative + "\t" + std::to_string(p.ref.label);
+    require_agreement("the data and the options", inputs);
+  }
   TrainingResult result = train_on(items, sets.split, plan);
+  require_agreement("the trained weights", weights_fingerprint(result.net));
 
   // Test the best-validation weights, as the seed did.
   auto metrics_on = [&](const std::vector<int>& part) {

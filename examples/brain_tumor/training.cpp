@@ -2,6 +2,7 @@
 
 #include <glia/glia.hpp>
 
+#include "distributed.hpp"
 #include "scan_dataset.hpp"
 
 namespace brain_tumor {
@@ -36,7 +37,6 @@ TrainingResult train_on(const std::vector<Prepared>& items, const Split& split,
   // The shuffle stream of the seed recipe since glia's first release: one generator, seeded
   // like this, shuffling the previous epoch's order (DataLoader's rule).
   train_options.seed = plan.seed ^ 0x5DEECE66Dull;
-  glia::data::DataLoader train_loader(train_set, train_options);
   glia::data::DataLoaderOptions val_options;
   val_options.batch_size = 32;
   glia::data::DataLoader val_loader(val_set, val_options);
@@ -53,6 +53,9 @@ TrainingResult train_on(const std::vector<Prepared>& items, const Split& split,
       [&](const glia::train::Progress& p) {
         if (plan.on_batch) plan.on_batch(p);
       }));
+  // Under mpirun: each rank a part of every batch, gradients averaged (a no-op alone).
+  if (plan.data_parallel) make_data_parallel(result.net, train_options, trainer);
+  glia::data::DataLoader train_loader(train_set, train_options);
   int64_t first_epoch = 0;
   if (!plan.state_path.empty()) {
     trainer.set_state_file(plan.state_path);

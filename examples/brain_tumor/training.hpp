@@ -22,6 +22,9 @@ struct TrainingPlan {
   std::string best_path;   // where the best weights go
   std::string state_path;  // the resumable state; empty: none
   bool resume = false;     // continue from state_path
+  // Under mpirun: train data-parallel over all ranks (train), or alone on this rank (cv, whose
+  // ranks each train their own folds).
+  bool data_parallel = true;
   // Called with each epoch's log (after the checkpoint), e.g. to print and save history.
   std::function<void(const glia::train::EpochLog&)> on_epoch;
   // Progress within an epoch (examples done, total, loss and accuracy so far).

@@ -9,6 +9,8 @@
 //   dbeta = sum dy,  dgamma = sum dy * xhat,
 //   dx = gamma * invstd / M * (M * dy - dbeta - xhat * dgamma)
 // inference backward: dx = dy * gamma * invstd (the statistics are constants).
+// With a reducer (synchronised statistics) M, the statistics and the two backward sums are
+// global: each is summed across the replicas between the passes (see the header).
 #include "glia/ops/batch_norm.hpp"
 
 #include <algorithm>
@@ -68,7 +70,7 @@ namespace {
 // tensor or x itself (inference without a graph, on a tensor the caller gave up).
 Tensor batch_norm_impl(const Tensor& x, const Tensor& gamma, const Tensor& beta,
                        Tensor running_mean, Tensor running_var, bool training, float momentum,
-                       float eps, bool in_place) {
+                       float eps, bool in_place, const BatchStatsReducer* reducer) {
   check_batch_norm_args(x, gamma, beta, running_mean, running_var, training, momentum, eps);
   const ChannelLayout l(x.shape());
   const double m = static_cast<double>(l.count());
@@ -76,9 +78,47 @@ Tensor batch_norm_impl(const Tensor& x, const Tensor& gamma, const Tensor& beta,
   Tensor invstd = Tensor::empty({l.channels});  // 1 / sqrt(var + eps)
   Tensor y = in_place ? x.detach() : Tensor::empty(x.shape());
 
+  // Synchronised statistics: the global mean, then the global variance about it.
+  std::vector<double> global_mean, global_var;
+  double m_global = m;
+  const bool synced = training && reducer != nullptr;
+  if (synced) {
+    std::vector<double> sums(static_cast<size_t>(l.channels) + 1);
+    parallel_for(l.channels, [&](int64_t c) {
+      double sum = 0.0;
+      for (int64_t n = 0; n < l.batch; ++n) sum += plane_of(x, l, n, c).cast<double>().sum();
+      sums[static_cast<size_t>(c)] = sum;
+    });
+    sums.back() = m;
+    (*reducer)(sums);
+    m_global = sums.back();
+    check_arg(m_global > 1.0, "batch_norm", "synchronised training needs more than one value ",
+              "per channel in the global batch");
+    global_mean.resize(static_cast<size_t>(l.channels));
+    for (int64_t c = 0; c < l.channels; ++c)
+      global_mean[static_cast<size_t>(c)] = sums[static_cast<size_t>(c)] / m_global;
+    global_var.assign(static_cast<size_t>(l.channels), 0.0);
+    parallel_for(l.channels, [&](int64_t c) {
+      const double mu = global_mean[static_cast<size_t>(c)];
+      double squares = 0.0;
+      for (int64_t n = 0; n < l.batch; ++n)
+        squares += (plane_of(x, l, n, c).cast<double>() - mu).square().sum();
+      global_var[static_cast<size_t>(c)] = squares;
+    });
+    (*reducer)(global_var);
+    for (double& v : global_var) v /= m_global;
+  }
+
   parallel_for(l.channels, [&](int64_t c) {
     double mu, var;
-    if (training) {
+    if (synced) {
+      mu = global_mean[static_cast<size_t>(c)];
+      var = global_var[static_cast<size_t>(c)];
+      running_mean.data()[c] =
+          static_cast<float>((1.0 - momentum) * running_mean.data()[c] + momentum * mu);
+      running_var.data()[c] = static_cast<float>((1.0 - momentum) * running_var.data()[c] +
+                                                 momentum * var * m_global / (m_global - 1.0));
+    } else if (training) {
       // One pass over the data: sums of (x - shift) and its square. Shifting by a value from
       // the channel keeps E[d^2] - E[d]^2 free of cancellation when |mean| >> std.
       const float shift = x.data()[l.offset(0, c)];
@@ -110,6 +150,7 @@ Tensor batch_norm_impl(const Tensor& x, const Tensor& gamma, const Tensor& beta,
   });
 
   if (needs_graph({&x, &gamma, &beta})) {
+    const BatchStatsReducer reduce = synced ? *reducer : BatchStatsReducer();
     const bool need_x = x.requires_grad(), need_gamma = gamma.requires_grad(),
                need_beta = beta.requires_grad();
     record("batch_norm", y, {x, gamma, beta},
@@ -118,6 +159,23 @@ Tensor batch_norm_impl(const Tensor& x, const Tensor& gamma, const Tensor& beta,
              // before any element is written.
              Tensor gx = need_x ? (g.is_exclusive() ? g : Tensor::empty(x.shape())) : Tensor();
              Tensor ggamma = Tensor::empty({l.channels}), gbeta = Tensor::empty({l.channels});
+             // Synchronised: the per-channel sums of every replica, before dx is written.
+             std::vector<double> global_sums;
+             if (synced && need_x) {
+               global_sums.resize(2 * static_cast<size_t>(l.channels));
+               parallel_for(l.channels, [&](int64_t c) {
+                 const float mu = mean.data()[c], inv = invstd.data()[c];
+                 double sum_dy = 0.0, sum_dy_xhat = 0.0;
+                 for (int64_t n = 0; n < l.batch; ++n) {
+                   const auto dy = plane_of(g, l, n, c);
+                   sum_dy += dy.sum();
+                   sum_dy_xhat += (dy * ((plane_of(x, l, n, c) - mu) * inv)).sum();
+                 }
+                 global_sums[2 * static_cast<size_t>(c)] = sum_dy;
+                 global_sums[2 * static_cast<size_t>(c) + 1] = sum_dy_xhat;
+               });
+               reduce(global_sums);
+             }
              parallel_for(l.channels, [&](int64_t c) {
                const float mu = mean.data()[c], inv = invstd.data()[c];
                double sum_dy = 0.0, sum_dy_xhat = 0.0;
@@ -129,6 +187,10 @@ Tensor batch_norm_impl(const Tensor& x, const Tensor& gamma, const Tensor& beta,
                ggamma.data()[c] = static_cast<float>(sum_dy_xhat);
                gbeta.data()[c] = static_cast<float>(sum_dy);
                if (!need_x) return;
+               if (synced) {
+                 sum_dy = global_sums[2 * static_cast<size_t>(c)];
+                 sum_dy_xhat = global_sums[2 * static_cast<size_t>(c) + 1];
+               }
                const float gamma_inv = gamma.data()[c] * inv;
                if (!training) {
                  for (int64_t n = 0; n < l.batch; ++n) {
@@ -136,8 +198,8 @@ Tensor batch_norm_impl(const Tensor& x, const Tensor& gamma, const Tensor& beta,
                  }
                  return;
                }
-               const float mean_dy = static_cast<float>(sum_dy / m);
-               const float mean_dy_xhat = static_cast<float>(sum_dy_xhat / m);
+               const float mean_dy = static_cast<float>(sum_dy / m_global);
+               const float mean_dy_xhat = static_cast<float>(sum_dy_xhat / m_global);
                for (int64_t n = 0; n < l.batch; ++n) {
                  const auto xhat = (plane_of(x, l, n, c) - mu) * inv;
                  plane_of(gx, l, n, c) =
@@ -154,17 +216,19 @@ Tensor batch_norm_impl(const Tensor& x, const Tensor& gamma, const Tensor& beta,
 }  // namespace
 
 Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor running_mean,
-                  Tensor running_var, bool training, float momentum, float eps) {
+                  Tensor running_var, bool training, float momentum, float eps,
+                  const BatchStatsReducer* reducer) {
   return batch_norm_impl(x, gamma, beta, std::move(running_mean), std::move(running_var), training,
-                         momentum, eps, false);
+                         momentum, eps, false, reducer);
 }
 
 Tensor batch_norm(Tensor&& x, const Tensor& gamma, const Tensor& beta, Tensor running_mean,
-                  Tensor running_var, bool training, float momentum, float eps) {
+                  Tensor running_var, bool training, float momentum, float eps,
+                  const BatchStatsReducer* reducer) {
   // In place only where nothing needs x afterwards: inference with no graph to record.
   const bool in_place = !training && x.is_exclusive() && !needs_graph({&x, &gamma, &beta});
   return batch_norm_impl(x, gamma, beta, std::move(running_mean), std::move(running_var), training,
-                         momentum, eps, in_place);
+                         momentum, eps, in_place, reducer);
 }
 
 }  // namespace glia

@@ -182,6 +182,7 @@ History Trainer::fit(data::DataLoader& train, data::DataLoader* validation, int6
       const Tensor logits = model_->forward(batch.inputs);
       Tensor batch_loss = loss(logits, batch.targets);
       batch_loss.backward();
+      if (gradient_hook_) gradient_hook_(*model_);
       if (clip_grad_norm_ > 0.0) optim::clip_grad_norm(params, clip_grad_norm_);
       optimizer_->step();
       const int64_t n = batch.inputs.size(0);

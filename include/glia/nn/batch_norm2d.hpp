@@ -27,12 +27,12 @@ class BatchNorm2d : public Module {
   }
 
   Tensor forward(const Tensor& x) override {
-    return batch_norm(x, gamma_, beta_, running_mean_, running_var_, is_training(), momentum_,
-                      eps_);
+    return batch_norm(x, gamma_, beta_, running_mean_, running_var_, is_training(), momentum_, eps_,
+                      reducer_ ? &reducer_ : nullptr);
   }
   Tensor forward_owned(Tensor x) override {
     return batch_norm(std::move(x), gamma_, beta_, running_mean_, running_var_, is_training(),
-                      momentum_, eps_);
+                      momentum_, eps_, reducer_ ? &reducer_ : nullptr);
   }
   Shape output_shape(const Shape& in) const override {
     check_arg((in.size() == 4 || in.size() == 2) && in[1] == channels(), "BatchNorm2d",
@@ -52,7 +52,12 @@ class BatchNorm2d : public Module {
   float momentum() const { return momentum_; }
   ///@}
 
+  /// Synchronised batch statistics in training (batch_norm()'s reducer; glia::dist sets it on
+  /// every BatchNorm2d of a model). An empty function turns it off.
+  void set_stats_reducer(BatchStatsReducer reducer) { reducer_ = std::move(reducer); }
+
  private:
+  BatchStatsReducer reducer_;
   Tensor gamma_, beta_, running_mean_, running_var_;
   float eps_, momentum_;
 };

@@ -7,20 +7,37 @@
 ///   unbiased variance for running_var (Keras' momentum 0.99 is momentum 0.01 here).
 /// inference: normalise with the running stats; nothing is updated.
 /// y = (x - mean) / sqrt(var + eps) * gamma + beta.
+///
+/// Synchronised statistics (data-parallel training): with a `reducer`, training normalises with
+/// the mean and variance of the whole global batch. The reducer sums a vector of per-channel
+/// partial sums element by element across the replicas, in place (an MPI allreduce: glia::dist
+/// provides one); every replica must call it in the same order. The mean and the variance are
+/// then taken in two passes (the sum, then the squared deviations from the global mean), and
+/// the backward pass reduces its two per-channel sums the same way, so the replicas together
+/// compute what one process would on the concatenated batch, up to summation order. gamma's
+/// and beta's gradients stay local (the replicas' gradient average adds them up).
 #pragma once
+
+#include <functional>
+#include <vector>
 
 #include "glia/tensor/tensor.hpp"
 
 namespace glia {
 
+/// Sums `values` element-wise across data-parallel replicas, in place.
+using BatchStatsReducer = std::function<void(std::vector<double>& values)>;
+
 /// Normalises x as the file's description says; the running statistics are updated in place in
 /// training.
 Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor running_mean,
-                  Tensor running_var, bool training, float momentum = 0.1f, float eps = 1e-5f);
+                  Tensor running_var, bool training, float momentum = 0.1f, float eps = 1e-5f,
+                  const BatchStatsReducer* reducer = nullptr);
 
 /// The same; in inference without a graph it overwrites x when the caller gives it up and
 /// nothing else holds its data.
 Tensor batch_norm(Tensor&& x, const Tensor& gamma, const Tensor& beta, Tensor running_mean,
-                  Tensor running_var, bool training, float momentum = 0.1f, float eps = 1e-5f);
+                  Tensor running_var, bool training, float momentum = 0.1f, float eps = 1e-5f,
+                  const BatchStatsReducer* reducer = nullptr);
 
 }  // namespace glia

@@ -68,7 +68,7 @@ struct Progress {
   /// running means over the epoch so far
   double loss = 0, accuracy = 0;
   ///@}
-  double seconds = 0;             ///< since the epoch began
+  double seconds = 0;  ///< since the epoch began
 };
 
 /// The outputs of a pass over a loader without a graph, in loader order.
@@ -162,6 +162,11 @@ class Trainer {
   void set_loss(LossFn loss) { custom_loss_ = std::move(loss); }  ///< replaces the task's loss
   /// Adds a callback; callbacks run in the order they were added.
   void add_callback(std::shared_ptr<Callback> callback);
+  /// Runs after each batch's backward pass and before clipping and the optimiser step: where
+  /// data-parallel training averages the gradients (glia::dist::allreduce_gradients).
+  void set_gradient_hook(std::function<void(nn::Module&)> hook) {
+    gradient_hook_ = std::move(hook);
+  }
 
   /// Trains for epochs [first_epoch, epochs) (0-based; first_epoch > 0 continues a run whose
   /// earlier epochs resume() restored). Returns the whole history.
@@ -194,6 +199,7 @@ class Trainer {
   ///@}
 
  private:
+  std::function<void(nn::Module&)> gradient_hook_;
   Tensor loss(const Tensor& logits, const Tensor& targets) const;
   /// Correct predictions in a batch.
   int64_t correct(const Tensor& logits, const Tensor& targets) const;
