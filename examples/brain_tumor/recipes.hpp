@@ -5,9 +5,10 @@
 //   data has them.
 // glia: this project's recipe, from the library's own pieces (docs/results.md says what each
 //   part buys): a deeper network of 3x3 conv-BN-ReLU blocks with pooling, global average
-//   pooling and dropout on 128x128 inputs; online augmentation of the original scans with the
-//   seed's ImageDataGenerator ranges; AdamW with a cosine schedule; label smoothing; the lowest
-//   validation loss kept; horizontal flips as test-time augmentation.
+//   pooling and dropout on 128x128 inputs; the seed's saved augmented copies of the training
+//   scans (online augmentation with the seed's ranges when the data has none); AdamW with a
+//   cosine schedule over 10 epochs; label smoothing; the lowest validation loss kept; horizontal
+//   flips as test-time augmentation.
 #pragma once
 
 #include <cstdint>
