@@ -82,6 +82,21 @@ def main(out, recipe):
         print("| mean | %.3f (sd %.3f) | %.3f (sd %.3f) | %.3f | %.3f | %.3f | %.3f | | |" % (
             mean("accuracy"), sd("accuracy"), mean("roc_auc"), sd("roc_auc"), mean("f1"),
             mean("ece"), mean("loss"), mean("brier")))
+    if len(rows) > 1:
+        # Each scan's probabilities from every seed averaged: still out of fold, since no seed's
+        # model that tested a scan had trained on it.
+        by_file = {}
+        for seed, _ in rows:
+            path = os.path.join(out, "%s-seed%d" % (recipe, seed), "oof_predictions.tsv")
+            with open(path) as f:
+                next(f)
+                for line in f:
+                    fields = line.rstrip("\n").split("\t")
+                    by_file.setdefault(fields[0], (int(fields[1]), []))[1].append(float(fields[2]))
+        labels = [label for label, _ in by_file.values()]
+        probs = [statistics.mean(p) for _, p in by_file.values()]
+        print("\nthe %d seeds' out-of-fold probabilities averaged per scan (an ensemble): "
+              "accuracy %.3f, ROC AUC %.3f, ECE %.3f" % ((len(rows),) + figures(labels, probs)))
     if plain:
         print("\n### the same models without test-time flips\n")
         print("| seed | accuracy | ROC AUC | ECE |")
