@@ -137,17 +137,17 @@ struct UnitPlot {
 
   UnitPlot(const std::string& title, const std::string& x_label, const std::string& y_label) {
     const double width = kLeft + kSize + kRight, height = kTop + kSize + kBottom;
-    svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\""
-        << height << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
+    svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\"" << height
+        << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
         << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
         << "<text x=\"" << width / 2 << "\" y=\"28\" text-anchor=\"middle\" font-size=\"15\">"
         << title << "</text>\n";
     for (int i = 0; i <= 5; ++i) {
       const double v = i / 5.0;
-      svg << "<line x1=\"" << x(0) << "\" x2=\"" << x(1) << "\" y1=\"" << y(v) << "\" y2=\""
-          << y(v) << "\" stroke=\"#e6e6e6\"/>"
-          << "<line x1=\"" << x(v) << "\" x2=\"" << x(v) << "\" y1=\"" << y(0) << "\" y2=\""
-          << y(1) << "\" stroke=\"#e6e6e6\"/>\n"
+      svg << "<line x1=\"" << x(0) << "\" x2=\"" << x(1) << "\" y1=\"" << y(v) << "\" y2=\"" << y(v)
+          << "\" stroke=\"#e6e6e6\"/>"
+          << "<line x1=\"" << x(v) << "\" x2=\"" << x(v) << "\" y1=\"" << y(0) << "\" y2=\"" << y(1)
+          << "\" stroke=\"#e6e6e6\"/>\n"
           << "<text x=\"" << x(0) - 6 << "\" y=\"" << y(v) + 4 << "\" text-anchor=\"end\">"
           << fmt(v, "%.1f") << "</text>"
           << "<text x=\"" << x(v) << "\" y=\"" << y(0) + 18 << "\" text-anchor=\"middle\">"
@@ -178,8 +178,8 @@ struct UnitPlot {
     for (size_t i = 0; i < entries.size(); ++i) {
       const auto& [label, colour, opacity] = entries[i];
       const double ly = at_y + 18.0 * static_cast<double>(i) - 4;
-      svg << "<line x1=\"" << at_x << "\" x2=\"" << at_x + 22 << "\" y1=\"" << ly << "\" y2=\"" << ly
-          << "\" stroke=\"" << colour << "\" stroke-width=\"2\" stroke-opacity=\"" << opacity
+      svg << "<line x1=\"" << at_x << "\" x2=\"" << at_x + 22 << "\" y1=\"" << ly << "\" y2=\""
+          << ly << "\" stroke=\"" << colour << "\" stroke-width=\"2\" stroke-opacity=\"" << opacity
           << "\"/><text x=\"" << at_x + 28 << "\" y=\"" << ly + 4 << "\">" << label << "</text>\n";
     }
   }
@@ -219,7 +219,8 @@ std::string calibration_svg(const std::vector<glia::metrics::ReliabilityBin>& bi
   for (const auto& b : bins) {
     if (!b.count) continue;
     points.push_back({b.mean_probability, b.fraction_positive});
-    const double radius = 3 + 12 * std::sqrt(static_cast<double>(b.count) / std::max<int64_t>(total, 1));
+    const double radius =
+        3 + 12 * std::sqrt(static_cast<double>(b.count) / std::max<int64_t>(total, 1));
     plot.svg << "<circle cx=\"" << plot.x(b.mean_probability) << "\" cy=\""
              << plot.y(b.fraction_positive) << "\" r=\"" << radius
              << "\" fill=\"#1f77b4\" fill-opacity=\"0.6\"/>\n";
