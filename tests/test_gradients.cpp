@@ -124,6 +124,9 @@ TEST_CASE("gradient: binary_cross_entropy_with_logits, logits and targets") {
   Tensor t = Tensor::from({1, 0, 0.3f, 1, 0}, {5, 1}).requires_grad(true);
   check_gradients([](const auto& in) { return binary_cross_entropy_with_logits(in[0], in[1]); },
                   {z, t});
+  const Tensor w = Tensor::from({0.5f, 2, 0, 1, 3}, {5, 1});
+  check_gradients([&](const auto& in) { return binary_cross_entropy_with_logits(in[0], in[1], w); },
+                  {z, t});
 }
 
 TEST_CASE("gradient: every layer of the seed network, through Sequential") {
@@ -189,6 +192,8 @@ TEST_CASE("gradient: softmax, log_softmax and cross_entropy") {
   const Tensor t = Tensor::from({4, 0, 2, 4}, {4});
   check_gradients([&](const auto& in) { return cross_entropy(in[0], t); }, {z});
   check_gradients([&](const auto& in) { return cross_entropy(in[0], t, 0.3f); }, {z});
+  const Tensor w = Tensor::from({0.25f, 0.75f, 0, 2}, {4});
+  check_gradients([&](const auto& in) { return cross_entropy(in[0], t, 0.3f, w); }, {z});
 }
 
 TEST_CASE("gradient: leaky_relu, tanh, avg_pool2d, global_avg_pool2d, cat and dropout") {

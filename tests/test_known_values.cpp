@@ -87,13 +87,20 @@ TEST_CASE("known values: max_pool2d forward and gradient match PyTorch") {
   }
 }
 
-TEST_CASE("known values: BCE with logits is finite and exact for extreme logits") {
+TEST_CASE(
+    "known values: BCE with logits is finite and exact for extreme logits, with weights too") {
   auto g = load_golden("bce.txt");
   Tensor z = leaf(g.at("logits"));
   Tensor loss = binary_cross_entropy_with_logits(z, g.at("targets"));
   require_close(loss, g.at("loss"), 1e-6, 1e-6);
   loss.backward();
   require_close(z.grad(), g.at("dlogits"), 1e-7, 1e-6);
+
+  Tensor zw = leaf(g.at("logits"));
+  Tensor weighted = binary_cross_entropy_with_logits(zw, g.at("targets"), g.at("weights"));
+  require_close(weighted, g.at("weighted.loss"), 1e-6, 1e-6);
+  weighted.backward();
+  require_close(zw.grad(), g.at("weighted.dlogits"), 1e-7, 1e-6);
 }
 
 TEST_CASE("known values: three Adam steps of the seed network match PyTorch") {
@@ -160,7 +167,9 @@ TEST_CASE(
   }
 }
 
-TEST_CASE("known values: cross_entropy with and without label smoothing matches PyTorch") {
+TEST_CASE(
+    "known values: cross_entropy with and without label smoothing and row weights matches "
+    "PyTorch") {
   auto g = load_golden("cross_entropy.txt");
   for (const auto& [tag, smoothing] :
        {std::pair<const char*, float>{"plain", 0.0f}, {"smoothed", 0.2f}}) {
@@ -171,6 +180,13 @@ TEST_CASE("known values: cross_entropy with and without label smoothing matches 
       loss.backward();
       require_close(z.grad(), g.at(std::string(tag) + ".dlogits"));
     }
+  }
+  SECTION("row weights") {
+    Tensor z = leaf(g.at("logits"));
+    Tensor loss = cross_entropy(z, g.at("targets"), 0.2f, g.at("row_weights"));
+    require_close(loss, g.at("weighted.loss"));
+    loss.backward();
+    require_close(z.grad(), g.at("weighted.dlogits"));
   }
 }
 

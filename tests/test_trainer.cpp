@@ -111,6 +111,50 @@ TEST_CASE("trainer: bad arguments are named") {
   CHECK_THROWS_WITH(trainer.fit(loader, nullptr, 1), Catch::Contains("no validation loader"));
 }
 
+TEST_CASE("trainer: class weights multiply each example's loss by its class's weight") {
+  // One batch of the whole set, and an optimiser step after the loss: the epoch's loss is the
+  // weighted loss of the initial model.
+  for (const train::Task task : {train::Task::binary, train::Task::multiclass}) {
+    manual_seed(5);
+    const int64_t classes = task == train::Task::binary ? 2 : 3;
+    Rng rng(2);
+    const int64_t n = 6 * classes;
+    Tensor inputs = Tensor::randn({n, 2}, rng);
+    Tensor targets = Tensor::empty(task == train::Task::binary ? Shape{n, 1} : Shape{n});
+    for (int64_t i = 0; i < n; ++i) targets.data()[i] = static_cast<float>(i % classes);
+    data::TensorDataset examples(inputs, targets);
+    nn::Sequential net;
+    net.add(nn::Dense(2, task == train::Task::binary ? 1 : classes));
+    optim::SGD opt(net.parameters());
+    train::Trainer trainer(net, opt, task);
+    const std::vector<float> weights{0.5f, 2.0f, 1.5f};
+    trainer.set_class_weights(
+        std::vector<float>(weights.begin(), weights.begin() + static_cast<long>(classes)));
+    Tensor w = Tensor::empty({targets.numel()});
+    for (int64_t i = 0; i < w.numel(); ++i)
+      w.data()[i] = weights[static_cast<size_t>(targets.data()[i])];
+    Tensor expected;
+    {
+      NoGradGuard no_grad;
+      const Tensor z = net.forward(inputs);
+      expected = task == train::Task::binary
+                     ? binary_cross_entropy_with_logits(z, targets, reshape(w, targets.shape()))
+                     : cross_entropy(z, targets, 0.0f, w);
+    }
+    data::DataLoaderOptions o;
+    o.batch_size = targets.numel();
+    data::DataLoader loader(examples, o);
+    const train::History history = trainer.fit(loader, nullptr, 1);
+    CHECK(history[0].loss == Approx(expected.item()).epsilon(1e-6));
+  }
+  nn::Sequential net;
+  net.add(nn::Dense(2, 1));
+  optim::SGD opt(net.parameters());
+  train::Trainer trainer(net, opt);
+  CHECK_THROWS_WITH(trainer.set_class_weights({1, 2, 3}), Catch::Contains("2 class weights"));
+  CHECK_THROWS_WITH(trainer.set_class_weights({1, -2}), Catch::Contains("non-negative"));
+}
+
 TEST_CASE("trainer: a run resumed from its state file ends bit-identical to an unbroken one") {
   const std::string state = (std::filesystem::temp_directory_path() /
                              ("glia_resume_" + std::to_string(::getpid()) + ".glia"))

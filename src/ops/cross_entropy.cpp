@@ -1,15 +1,16 @@
 // cross_entropy on logits, forward and backward in one op.
 //
-// Shapes: logits {N, K}, targets {N} (class indices as floats) -> {1}.
+// Shapes: logits {N, K}, targets {N} (class indices as floats), row weights w {N} or none -> {1}.
 // Per row: p = softmax(z), q = (1 - s) one_hot(t) + s / K;
-//   loss = -sum_k q_k log p_k (averaged over rows), dz = (p - q) / N.
+//   loss = -w sum_k q_k log p_k (averaged over rows), dz = w (p - q) / N.
 #include <cmath>
 
 #include "glia/ops/loss.hpp"
 
 namespace glia {
 
-Tensor cross_entropy(const Tensor& logits, const Tensor& targets, float label_smoothing) {
+Tensor cross_entropy(const Tensor& logits, const Tensor& targets, float label_smoothing,
+                     const Tensor& row_weights) {
   check_arg(logits.defined() && targets.defined(), "cross_entropy", "undefined logits or targets");
   check_arg(logits.dim() == 2 && logits.size(0) > 0 && logits.size(1) > 0, "cross_entropy",
             "expects logits {N, K} with N, K >= 1, got ", shape_str(logits.shape()));
@@ -17,6 +18,9 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, float label_sm
   check_arg(targets.shape() == Shape{n} || targets.shape() == Shape{n, 1}, "cross_entropy",
             "expects targets {", n, "} (class indices) for logits ", shape_str(logits.shape()),
             ", got ", shape_str(targets.shape()));
+  check_arg(!row_weights.defined() || row_weights.numel() == n, "cross_entropy", "expects ", n,
+            " row weights for logits ", shape_str(logits.shape()), ", got ",
+            row_weights.defined() ? shape_str(row_weights.shape()) : "");
   check_arg(label_smoothing >= 0.0f && label_smoothing <= 1.0f, "cross_entropy",
             "label_smoothing must be in [0, 1], got ", label_smoothing);
   std::vector<int64_t> cls(static_cast<size_t>(n));
@@ -44,21 +48,23 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, float label_sm
       const double q = off + (j == cls[static_cast<size_t>(i)] ? 1.0 - s : 0.0);
       row -= q * log_p;
     }
-    total += row;
+    total += row_weights.defined() ? row_weights.data()[i] * row : row;
   }
   Tensor loss = Tensor::full({1}, static_cast<float>(total / static_cast<double>(n)));
   if (needs_graph({&logits})) {
-    record("cross_entropy", loss, {logits}, [=, p = p.detach()](const Tensor& g) {
-      const double scale = g.data()[0] / static_cast<double>(n);
-      Tensor gz = Tensor::empty({n, k});
-      for (int64_t i = 0; i < n; ++i) {
-        for (int64_t j = 0; j < k; ++j) {
-          const double q = off + (j == cls[static_cast<size_t>(i)] ? 1.0 - s : 0.0);
-          gz.data()[i * k + j] = static_cast<float>(scale * (p.data()[i * k + j] - q));
-        }
-      }
-      return std::vector<Tensor>{gz};
-    });
+    record("cross_entropy", loss, {logits},
+           [=, p = p.detach(), w = row_weights.detach()](const Tensor& g) {
+             const double batch_scale = g.data()[0] / static_cast<double>(n);
+             Tensor gz = Tensor::empty({n, k});
+             for (int64_t i = 0; i < n; ++i) {
+               const double scale = w.defined() ? batch_scale * w.data()[i] : batch_scale;
+               for (int64_t j = 0; j < k; ++j) {
+                 const double q = off + (j == cls[static_cast<size_t>(i)] ? 1.0 - s : 0.0);
+                 gz.data()[i * k + j] = static_cast<float>(scale * (p.data()[i * k + j] - q));
+               }
+             }
+             return std::vector<Tensor>{gz};
+           });
   }
   return loss;
 }

@@ -108,13 +108,38 @@ void Trainer::add_callback(std::shared_ptr<Callback> callback) {
   callbacks_.push_back(std::move(callback));
 }
 
+void Trainer::set_class_weights(std::vector<float> weights) {
+  for (size_t c = 0; c < weights.size(); ++c) {
+    check_arg(std::isfinite(weights[c]) && weights[c] >= 0.0f, "Trainer",
+              "class weights must be finite and non-negative, got ", weights[c], " for class ", c);
+  }
+  check_arg(weights.empty() || task_ == Task::multiclass || weights.size() == 2, "Trainer",
+            "Task::binary takes 2 class weights (negatives, positives), got ", weights.size());
+  class_weights_ = std::move(weights);
+}
+
 Tensor Trainer::loss(const Tensor& logits, const Tensor& targets) const {
   if (custom_loss_) return custom_loss_(logits, targets);
-  if (task_ == Task::multiclass) return cross_entropy(logits, targets, label_smoothing_);
-  if (label_smoothing_ == 0.0f) return binary_cross_entropy_with_logits(logits, targets);
+  Tensor weights;  // each example's class weight, when there are class weights
+  if (!class_weights_.empty()) {
+    std::vector<int> labels;
+    if (task_ == Task::binary) {
+      for (int64_t i = 0; i < targets.numel(); ++i) labels.push_back(targets.data()[i] > 0.5f);
+    } else {
+      labels = labels_of(targets);
+    }
+    weights = Tensor::empty(task_ == Task::binary ? targets.shape() : Shape{targets.numel()});
+    for (size_t i = 0; i < labels.size(); ++i) {
+      check_arg(static_cast<size_t>(labels[i]) < class_weights_.size(), "Trainer", "target ",
+                labels[i], " has no class weight (", class_weights_.size(), " given)");
+      weights.data()[i] = class_weights_[static_cast<size_t>(labels[i])];
+    }
+  }
+  if (task_ == Task::multiclass) return cross_entropy(logits, targets, label_smoothing_, weights);
+  if (label_smoothing_ == 0.0f) return binary_cross_entropy_with_logits(logits, targets, weights);
   // Keras' binary label smoothing: targets move towards 1/2.
   return binary_cross_entropy_with_logits(
-      logits, targets * (1.0f - label_smoothing_) + 0.5f * label_smoothing_);
+      logits, targets * (1.0f - label_smoothing_) + 0.5f * label_smoothing_, weights);
 }
 
 int64_t Trainer::correct(const Tensor& logits, const Tensor& targets) const {

@@ -92,8 +92,14 @@ def bce_cases():
     t = torch.tensor([[1.0], [0.0], [1.0], [0.0], [1.0], [1.0], [0.0], [0.0], [1.0]])
     loss = F.binary_cross_entropy_with_logits(z, t)
     loss.backward()
-    write("bce.txt", [("logits", z), ("targets", t), ("loss", loss.reshape(1)), ("dlogits", z.grad)],
-          "F.binary_cross_entropy_with_logits, mean, with extreme logits")
+    out = [("logits", z), ("targets", t), ("loss", loss.reshape(1)), ("dlogits", z.grad.clone())]
+    w = torch.tensor([[0.5], [2.0], [1.0], [0.0], [1.5], [0.25], [3.0], [1.0], [0.75]])
+    z.grad = None
+    loss = F.binary_cross_entropy_with_logits(z, t, weight=w)
+    loss.backward()
+    out += [("weights", w), ("weighted.loss", loss.reshape(1)), ("weighted.dlogits", z.grad)]
+    write("bce.txt", out, "F.binary_cross_entropy_with_logits, mean, with extreme logits; "
+          "then with weight=")
 
 
 def seed_network(conv_w, conv_b, gamma, beta, dense_w, dense_b):
@@ -215,7 +221,14 @@ def more_ops():
         loss = F.cross_entropy(z, t, label_smoothing=s)
         loss.backward()
         out += [(tag + ".loss", loss.reshape(1)), (tag + ".dlogits", z.grad.clone())]
-    write("cross_entropy.txt", out, "F.cross_entropy, mean, without and with label_smoothing 0.2")
+    # Row weights: each row's loss times its weight, then the mean over the rows.
+    w = torch.tensor([0.5, 2.0, 0.0, 1.25, 1.0])
+    z.grad = None
+    loss = (F.cross_entropy(z, t, label_smoothing=0.2, reduction="none") * w).mean()
+    loss.backward()
+    out += [("row_weights", w), ("weighted.loss", loss.reshape(1)), ("weighted.dlogits", z.grad.clone())]
+    write("cross_entropy.txt", out, "F.cross_entropy, mean, without and with label_smoothing 0.2; "
+          "then smoothed with row weights (reduction none, times w, mean)")
 
     out = []
     for tag, xs, k, s, seed in [("a", (2, 3, 8, 9), 2, 2, 63), ("b", (1, 2, 9, 7), 3, 2, 64)]:

@@ -158,7 +158,11 @@ class Trainer {
   void set_scheduler(optim::LrScheduler* scheduler) { scheduler_ = scheduler; }
   /// Label smoothing s in [0, 1) for the task's loss.
   void set_label_smoothing(float s);
-  void set_clip_grad_norm(double max_norm);                       ///< 0 turns it off
+  void set_clip_grad_norm(double max_norm);  ///< 0 turns it off
+  /// Weights of the classes in the task's loss (Keras' class_weight): each example's loss is
+  /// multiplied by the weight of its class before the mean over the batch. Task::binary takes
+  /// {negatives, positives}; empty (the default) weighs every example 1.
+  void set_class_weights(std::vector<float> weights);
   void set_loss(LossFn loss) { custom_loss_ = std::move(loss); }  ///< replaces the task's loss
   /// Adds a callback; callbacks run in the order they were added.
   void add_callback(std::shared_ptr<Callback> callback);
@@ -211,6 +215,7 @@ class Trainer {
   Task task_;
   optim::LrScheduler* scheduler_ = nullptr;
   float label_smoothing_ = 0.0f;
+  std::vector<float> class_weights_;
   double clip_grad_norm_ = 0.0;
   LossFn custom_loss_;
   std::vector<std::shared_ptr<Callback>> callbacks_;
