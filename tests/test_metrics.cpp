@@ -117,3 +117,31 @@ TEST_CASE("metrics: bootstrap intervals are seeded, contain the estimate and nar
   CHECK(again.high == large.high);
   CHECK_THROWS_AS(metrics::bootstrap_interval(0, accuracy_of(1)), std::invalid_argument);
 }
+
+TEST_CASE("metrics: fit_temperature undoes a known over-confidence and minimises the log loss") {
+  // Labels drawn from sigmoid(z); the model reports 2.5 z, so the right temperature is 2.5.
+  Rng rng(41);
+  std::vector<float> logits;
+  std::vector<int> labels;
+  for (int i = 0; i < 20000; ++i) {
+    const float z = rng.uniform(-3.0f, 3.0f);
+    labels.push_back(rng.uniform() < sigmoid(z) ? 1 : 0);
+    logits.push_back(2.5f * z);
+  }
+  const double t = metrics::fit_temperature(logits, labels);
+  CHECK(t == Approx(2.5).epsilon(0.05));
+  auto loss_at = [&](double temperature) {
+    std::vector<float> scaled;
+    for (float z : logits) scaled.push_back(static_cast<float>(z / temperature));
+    return metrics::binary_metrics(scaled, labels).log_loss;
+  };
+  CHECK(loss_at(t) <= loss_at(t * 1.02));
+  CHECK(loss_at(t) <= loss_at(t / 1.02));
+
+  CHECK(metrics::fit_temperature({}, {}) == 1.0);
+  // Separable logits: the sharper the better, up to the search's bound.
+  CHECK(metrics::fit_temperature({-1, 1}, {0, 1}) == Approx(0.01).epsilon(1e-3));
+  CHECK_THROWS_WITH(metrics::fit_temperature({0.5f}, {2}), Catch::Contains("not 0 or 1"));
+  CHECK_THROWS_WITH(metrics::fit_temperature({0.5f, 1}, {1}), Catch::Contains("2 logits"));
+  CHECK_THROWS_WITH(metrics::fit_temperature({std::nanf("")}, {1}), Catch::Contains("not finite"));
+}

@@ -70,4 +70,46 @@ double expected_calibration_error(const std::vector<double>& probabilities,
   return ece;
 }
 
+double fit_temperature(const std::vector<float>& logits, const std::vector<int>& labels) {
+  check_arg(logits.size() == labels.size(), "fit_temperature", logits.size(), " logits but ",
+            labels.size(), " labels");
+  for (size_t i = 0; i < logits.size(); ++i) {
+    check_arg(std::isfinite(logits[i]), "fit_temperature", "logit ", logits[i], " at ", i,
+              " is not finite");
+    check_arg(labels[i] == 0 || labels[i] == 1, "fit_temperature", "label ", labels[i], " at ", i,
+              " is not 0 or 1");
+  }
+  if (logits.empty()) return 1.0;
+  // Log loss as a function of a = 1 / T: convex, so a golden-section search over log a finds
+  // its minimum on [1/100, 100].
+  auto log_loss = [&](double a) {
+    double total = 0;
+    for (size_t i = 0; i < logits.size(); ++i) {
+      const double z = a * logits[i];
+      total += std::max(z, 0.0) - z * labels[i] + std::log1p(std::exp(-std::fabs(z)));
+    }
+    return total;
+  };
+  const double golden = (std::sqrt(5.0) - 1.0) / 2.0;
+  double lo = std::log(0.01), hi = std::log(100.0);
+  double x1 = hi - golden * (hi - lo), x2 = lo + golden * (hi - lo);
+  double f1 = log_loss(std::exp(x1)), f2 = log_loss(std::exp(x2));
+  while (hi - lo > 1e-6) {
+    if (f1 <= f2) {
+      hi = x2;
+      x2 = x1;
+      f2 = f1;
+      x1 = hi - golden * (hi - lo);
+      f1 = log_loss(std::exp(x1));
+    } else {
+      lo = x1;
+      x1 = x2;
+      f1 = f2;
+      x2 = lo + golden * (hi - lo);
+      f2 = log_loss(std::exp(x2));
+    }
+  }
+  return 1.0 / std::exp(0.5 * (lo + hi));
+}
+
 }  // namespace glia::metrics

@@ -7,6 +7,9 @@
 ///   calibration_curve with strategy 'uniform', plus the empty bins).
 /// expected_calibration_error: sum over bins of count / N * |fraction positive - mean
 ///   probability| (Guo et al. 2017, ECE with equal-width bins).
+/// fit_temperature: temperature scaling (Guo et al. 2017): the T > 0 whose sigmoid(z / T) has
+///   the lowest log loss on held-out logits z. Dividing later logits by T calibrates them
+///   without changing any decision (the sign of z / T is the sign of z).
 #pragma once
 
 #include <cstdint>
@@ -37,5 +40,10 @@ std::vector<ReliabilityBin> reliability(const std::vector<double>& probabilities
 /// The bins' |mean probability - fraction positive|, weighted by their counts (ECE).
 double expected_calibration_error(const std::vector<double>& probabilities,
                                   const std::vector<int>& labels, int bins = 10);
+
+/// The temperature T in [1/100, 100] minimising the log loss of sigmoid(logits / T) against the
+/// 0/1 labels (see above); 1 for no logits. The loss is convex in 1 / T, so the minimum found is
+/// the global one (to a relative 1e-6).
+double fit_temperature(const std::vector<float>& logits, const std::vector<int>& labels);
 
 }  // namespace glia::metrics
