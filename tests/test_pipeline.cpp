@@ -6,6 +6,7 @@
 #include <fstream>
 #include <numeric>
 #include <set>
+#include <tuple>
 
 #include <unistd.h>
 
@@ -15,8 +16,11 @@
 #include "golden_file.hpp"
 #include "model.hpp"
 #include "preprocess.hpp"
+#include "recipes.hpp"
+#include "scan_dataset.hpp"
 #include "seed_network.hpp"
 #include "synthetic.hpp"
+#include "training.hpp"
 
 using namespace brain_tumor;
 using glia::Tensor;
@@ -316,4 +320,75 @@ TEST_CASE("explain: Grad-CAM of a scan with one bright lesion peaks on the lesio
     CHECK(std::abs(peak / 14 - lesion_y / 16) <= 1);
     CHECK(cam.heat.data()[peak] == 1.0f);
   }
+}
+
+TEST_CASE("pipeline: --set changes one recipe setting and names what it refuses") {
+  Recipe r = recipe_named("glia");
+  apply_setting(r, "epochs=20");
+  apply_setting(r, "widths=8,16,32");
+  apply_setting(r, "flip_tta=false");
+  apply_setting(r, "lr=0.003");
+  apply_setting(r, "brightness_low=0.8");
+  CHECK(r.epochs == 20);
+  CHECK(r.widths == std::vector<int64_t>{8, 16, 32});
+  CHECK_FALSE(r.flip_tta);
+  CHECK(r.lr == Approx(0.003f));
+  CHECK(r.augment_settings.brightness_low == Approx(0.8f));
+  CHECK(build_network(r).output_shape({2, 3, r.image_size, r.image_size}) == glia::Shape{2, 1});
+  CHECK_THROWS_WITH(apply_setting(r, "epochs"), Catch::Contains("expected name=value"));
+  CHECK_THROWS_WITH(apply_setting(r, "bogus=1"), Catch::Contains("no setting named 'bogus'"));
+  CHECK_THROWS_WITH(apply_setting(r, "epochs=2.5"), Catch::Contains("not a whole number"));
+  CHECK_THROWS_WITH(apply_setting(r, "epochs=0"), Catch::Contains("from 1 to"));
+  CHECK_THROWS_WITH(apply_setting(r, "lr=fast"), Catch::Contains("'fast' is not a number"));
+  CHECK_THROWS_WITH(apply_setting(r, "cosine=maybe"), Catch::Contains("not true or false"));
+  CHECK_THROWS_WITH(apply_setting(r, "widths=8,,16"), Catch::Contains("widths"));
+  CHECK_THROWS_WITH(apply_setting(r, "monitor=val_auc"), Catch::Contains("val_loss"));
+  CHECK_THROWS_WITH(apply_setting(r, "brightness_low=2"), Catch::Contains("above"));
+  Recipe seed = recipe_named("seed");
+  CHECK_THROWS_WITH(apply_setting(seed, "widths=8"), Catch::Contains("fixed"));
+}
+
+TEST_CASE("pipeline: a scan's views: mirrored, upside down, standardised") {
+  std::vector<Prepared> items(1);
+  Image& image = items[0].image;
+  image = Image(4, 3, 3);
+  for (size_t i = 0; i < image.pixels.size(); ++i) image.pixels[i] = static_cast<uint8_t>(10 * i);
+  auto view = [&](ScanView v) { return ScanDataset(items, {0}, nullptr, v).get(0).input; };
+  const Tensor plain = view({});
+  ScanView mirrored, upside_down, standardized;
+  mirrored.mirrored = true;
+  upside_down.upside_down = true;
+  standardized.standardize = true;
+  const Tensor m = view(mirrored), u = view(upside_down), s = view(standardized);
+  double mean = 0, square = 0;
+  for (int64_t c = 0; c < 3; ++c) {
+    for (int64_t y = 0; y < 3; ++y) {
+      for (int64_t x = 0; x < 4; ++x) {
+        const int64_t at = (c * 3 + y) * 4 + x;
+        CHECK(m.data()[at] == plain.data()[(c * 3 + y) * 4 + (3 - x)]);
+        CHECK(u.data()[at] == plain.data()[(c * 3 + (2 - y)) * 4 + x]);
+        mean += s.data()[at];
+        square += s.data()[at] * s.data()[at];
+      }
+    }
+  }
+  CHECK(mean / 36 == Approx(0).margin(1e-6));
+  CHECK(square / 36 == Approx(1).epsilon(1e-4));
+}
+
+TEST_CASE("pipeline: scan-balancing class weights make each training scan weigh the same") {
+  // Two tumour scans with 3 copies each, one other scan with 6 copies.
+  std::vector<Prepared> items;
+  std::vector<int> train;
+  for (const auto& [key, label, copies] :
+       {std::tuple<std::string, int, int>{"1/Y1", 1, 3}, {"1/Y2", 1, 3}, {"0/N1", 0, 6}}) {
+    for (int c = 0; c < copies; ++c) {
+      train.push_back(static_cast<int>(items.size()));
+      items.push_back(fake_item(key, label, true, items.size()));
+    }
+  }
+  const std::vector<float> w = scan_balancing_weights(items, train);
+  // Per copy: a tumour scan's 3 copies and the other scan's 6 carry one scan each; mean 1.
+  CHECK(w[1] * 3 == Approx(w[0] * 6));
+  CHECK((6 * w[1] + 6 * w[0]) / 12 == Approx(1));
 }

@@ -31,6 +31,7 @@ namespace fs = std::filesystem;
 
 struct CvOptions {
   std::string recipe = "seed", data, out, augment;
+  std::vector<std::string> settings;  // --set name=value
   long folds = 5, seed = 1, epochs = 0;
   bool force = false, strict = false, resume = false;
   int threads = 0;
@@ -89,6 +90,13 @@ int run_cv(CvOptions o) {
   const Recipe base = recipe_named(o.recipe);
   Recipe recipe = base;
   if (o.epochs) recipe.epochs = o.epochs;
+  for (const std::string& setting : o.settings) {
+    try {
+      apply_setting(recipe, setting);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+  }
   if (!fs::is_directory(o.data)) throw DataError("data folder '" + o.data + "' does not exist");
   if (o.augment.empty()) o.augment = recipe.augment;
   const Catalog catalog = scan_data_dir(o.data);
@@ -108,6 +116,7 @@ int run_cv(CvOptions o) {
   }
   RunFolder folder(o.out, o.resume, o.force);
   const Json options{{"recipe", o.recipe},
+                     {"settings", o.settings},
                      {"data", o.data},
                      {"folds", o.folds},
                      {"seed", o.seed},
@@ -146,7 +155,9 @@ int run_cv(CvOptions o) {
       inputs += "\n" + p.ref.relative + "\t" + std::to_string(p.ref.label);
     require_agreement("the data and the options", inputs);
   }
-  const std::vector<int>& train_pool = o.augment == "folder" ? augmented : originals;
+  std::vector<int> train_pool = o.augment == "folder" ? augmented : originals;
+  if (o.augment == "folder" && recipe.train_originals)
+    train_pool.insert(train_pool.end(), originals.begin(), originals.end());
   const std::vector<Split> folds = grouped_folds(
       items, train_pool, originals, static_cast<int>(o.folds), static_cast<uint64_t>(o.seed));
   std::printf(
@@ -184,24 +195,53 @@ int run_cv(CvOptions o) {
     }
     fs::create_directories(dir);
     const auto fold_start = std::chrono::steady_clock::now();
-    TrainingPlan plan;
-    plan.recipe = recipe;
-    plan.augment = o.augment;
-    plan.seed = static_cast<uint64_t>(o.seed) * 1000 + f + 1;
-    plan.best_path = (dir / "best.glia").string();
-    plan.state_path = (dir / "state.glia").string();
-    plan.resume = o.resume;
-    plan.data_parallel = false;  // under mpirun each rank trains whole folds
-    plan.on_epoch = [&](const glia::train::EpochLog& log) {
-      std::printf(
-          "  fold %zu epoch %lld/%lld  loss %.4f  acc %.4f  val_loss %.4f  val_acc %.4f  %.0fs\n",
-          f + 1, static_cast<long long>(log.epoch), static_cast<long long>(recipe.epochs), log.loss,
-          log.accuracy, log.val_loss, log.val_accuracy, log.seconds);
-      std::fflush(stdout);
-    };
-    TrainingResult trained_fold = train_on(items, split, plan);
-    result.best_epoch = trained_fold.best_epoch;
-    result.logits = predict_logits(trained_fold.net, recipe, items, split.test_originals);
+    // Each of the recipe's models trains with its own seed; their logits are averaged.
+    std::vector<glia::train::History> histories;
+    std::vector<float> val_logits;
+    result.logits.assign(split.test_originals.size(), 0.0f);
+    for (int64_t m = 0; m < recipe.models; ++m) {
+      const std::string suffix = m == 0 ? "" : "-" + std::to_string(m + 1);
+      TrainingPlan plan;
+      plan.recipe = recipe;
+      plan.augment = o.augment;
+      plan.seed = (static_cast<uint64_t>(o.seed) * 1000 + f + 1) ^
+                  (static_cast<uint64_t>(m) * 0x9E3779B97F4A7C15ull);
+      plan.best_path = (dir / ("best" + suffix + ".glia")).string();
+      plan.state_path = (dir / ("state" + suffix + ".glia")).string();
+      plan.resume = o.resume;
+      plan.data_parallel = false;  // under mpirun each rank trains whole folds
+      const std::string model_label =
+          recipe.models > 1 ? " model " + std::to_string(m + 1) : std::string();
+      plan.on_epoch = [&](const glia::train::EpochLog& log) {
+        std::printf(
+            "  fold %zu%s epoch %lld/%lld  loss %.4f  acc %.4f  val_loss %.4f  val_acc %.4f  "
+            "%.0fs\n",
+            f + 1, model_label.c_str(), static_cast<long long>(log.epoch),
+            static_cast<long long>(recipe.epochs), log.loss, log.accuracy, log.val_loss,
+            log.val_accuracy, log.seconds);
+        std::fflush(stdout);
+      };
+      TrainingResult trained_model = train_on(items, split, plan);
+      if (m == 0) result.best_epoch = trained_model.best_epoch;
+      const std::vector<float> logits =
+          predict_logits(trained_model.net, recipe, items, split.test_originals);
+      for (size_t k = 0; k < logits.size(); ++k)
+        result.logits[k] += logits[k] / static_cast<float>(recipe.models);
+      if (recipe.calibrate) {
+        const std::vector<float> val = predict_logits(trained_model.net, recipe, items, split.val);
+        val_logits.resize(val.size(), 0.0f);
+        for (size_t k = 0; k < val.size(); ++k)
+          val_logits[k] += val[k] / static_cast<float>(recipe.models);
+      }
+      histories.push_back(std::move(trained_model.history));
+    }
+    double temperature = 1.0;
+    if (recipe.calibrate) {
+      std::vector<int> val_labels;
+      for (int i : split.val) val_labels.push_back(items[static_cast<size_t>(i)].ref.label);
+      temperature = glia::metrics::fit_temperature(val_logits, val_labels);
+      for (float& z : result.logits) z = static_cast<float>(z / temperature);
+    }
     std::vector<int> labels;
     for (int i : split.test_originals) labels.push_back(items[static_cast<size_t>(i)].ref.label);
     const Pooled fold_metrics = pool(result.logits, labels);
@@ -213,10 +253,9 @@ int run_cv(CvOptions o) {
          {{"train", split.train.size()},
           {"val", split.val.size()},
           {"test_original_scans", split.test_originals.size()}}},
-        {"best_epoch", trained_fold.best_epoch},
-        {"val",
-         metrics_json(
-             trained_fold.history[static_cast<size_t>(trained_fold.best_epoch - 1)].val_binary)},
+        {"best_epoch", result.best_epoch},
+        {"temperature", temperature},
+        {"val", metrics_json(histories[0][static_cast<size_t>(result.best_epoch - 1)].val_binary)},
         {"test_original_scans_metrics", pooled_json(fold_metrics)},
         {"seconds", seconds}};
     std::ostringstream tsv;
@@ -227,8 +266,10 @@ int run_cv(CvOptions o) {
           << std::setprecision(9) << result.logits[k] << "\n";
     }
     glia::io::write_file_atomically((dir / "predictions.tsv").string(), tsv.str());
-    glia::io::write_file_atomically((dir / "history.csv").string(),
-                                    history_csv(trained_fold.history));
+    for (size_t m = 0; m < histories.size(); ++m) {
+      const std::string name = m == 0 ? "history.csv" : "history-" + std::to_string(m + 1) + ".csv";
+      glia::io::write_file_atomically((dir / name).string(), history_csv(histories[m]));
+    }
     glia::io::write_file_atomically((dir / "report.json").string(), result.report.dump(2) + "\n");
     training_seconds += seconds;
     ++trained;
@@ -239,7 +280,7 @@ int run_cv(CvOptions o) {
     std::printf(
         "fold %zu/%zu: best epoch %lld, test originals acc %.4f auc %.4f (n=%zu), %s; "
         "elapsed %s, ETA %s\n",
-        f + 1, folds.size(), static_cast<long long>(trained_fold.best_epoch),
+        f + 1, folds.size(), static_cast<long long>(result.best_epoch),
         fold_metrics.binary.accuracy, fold_metrics.binary.roc_auc, split.test_originals.size(),
         duration(seconds).c_str(), duration(elapsed()).c_str(), duration(eta).c_str());
     std::fflush(stdout);
@@ -397,6 +438,9 @@ Command add_cv_command(CLI::App& app) {
       ->check(whole_number(1, 100000));
   cmd->add_option("--augment", options->augment, "folder, online or none (default: the recipe's)")
       ->check(CLI::IsMember({"none", "folder", "online"}));
+  cmd->add_option(
+      "--set", options->settings,
+      "change one of the recipe's settings, NAME=VALUE (repeatable): " + setting_names());
   cmd->add_option("--out", options->out, "output folder (default runs/cv-<recipe>-seed<N>)");
   cmd->add_flag("--force", options->force, "write into --out even if it already holds files");
   cmd->add_flag("--resume", options->resume,

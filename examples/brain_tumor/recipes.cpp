@@ -1,5 +1,10 @@
 #include "recipes.hpp"
 
+#include <cerrno>
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <sstream>
 #include <stdexcept>
 
 #include <glia/glia.hpp>
@@ -56,6 +61,146 @@ glia::nn::Sequential build_network(const Recipe& recipe) {
   if (recipe.dropout > 0) net.add(Dropout(recipe.dropout));
   net.add(Dense(in, 1));
   return net;
+}
+
+namespace {
+
+double parse_number(const std::string& name, const std::string& text, double min, double max) {
+  errno = 0;
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || errno || !(v >= min && v <= max)) {
+    std::ostringstream range;
+    range << min << " to " << max;
+    throw std::invalid_argument("--set " + name + ": '" + text + "' is not a number from " +
+                                range.str());
+  }
+  return v;
+}
+
+int64_t parse_whole(const std::string& name, const std::string& text, int64_t min, int64_t max) {
+  const double v = parse_number(name, text, static_cast<double>(min), static_cast<double>(max));
+  if (v != static_cast<double>(static_cast<int64_t>(v))) {
+    throw std::invalid_argument("--set " + name + ": '" + text + "' is not a whole number");
+  }
+  return static_cast<int64_t>(v);
+}
+
+bool parse_bool(const std::string& name, const std::string& text) {
+  if (text == "true" || text == "1" || text == "on") return true;
+  if (text == "false" || text == "0" || text == "off") return false;
+  throw std::invalid_argument("--set " + name + ": '" + text + "' is not true or false");
+}
+
+using Setter = std::function<void(Recipe&, const std::string& name, const std::string& value)>;
+
+Setter real(float Recipe::*field, double min, double max) {
+  return [=](Recipe& r, const std::string& name, const std::string& value) {
+    r.*field = static_cast<float>(parse_number(name, value, min, max));
+  };
+}
+Setter augment_real(float AugmentSettings::*field, double min, double max) {
+  return [=](Recipe& r, const std::string& name, const std::string& value) {
+    r.augment_settings.*field = static_cast<float>(parse_number(name, value, min, max));
+  };
+}
+Setter whole(int64_t Recipe::*field, int64_t min, int64_t max) {
+  return [=](Recipe& r, const std::string& name, const std::string& value) {
+    r.*field = parse_whole(name, value, min, max);
+  };
+}
+Setter flag(bool Recipe::*field) {
+  return [=](Recipe& r, const std::string& name, const std::string& value) {
+    r.*field = parse_bool(name, value);
+  };
+}
+Setter augment_flag(bool AugmentSettings::*field) {
+  return [=](Recipe& r, const std::string& name, const std::string& value) {
+    r.augment_settings.*field = parse_bool(name, value);
+  };
+}
+
+const std::map<std::string, Setter>& setters() {
+  static const std::map<std::string, Setter> table{
+      {"image_size",
+       [](Recipe& r, const std::string& name, const std::string& value) {
+         r.image_size = static_cast<int>(parse_whole(name, value, 16, 1024));
+       }},
+      {"epochs", whole(&Recipe::epochs, 1, 100000)},
+      {"batch", whole(&Recipe::batch, 1, 4096)},
+      {"models", whole(&Recipe::models, 1, 64)},
+      {"lr", real(&Recipe::lr, 1e-9, 10)},
+      {"eps", real(&Recipe::eps, 1e-12, 1)},
+      {"weight_decay", real(&Recipe::weight_decay, 0, 10)},
+      {"label_smoothing", real(&Recipe::label_smoothing, 0, 0.5)},
+      {"dropout", real(&Recipe::dropout, 0, 0.95)},
+      {"adamw", flag(&Recipe::adamw)},
+      {"cosine", flag(&Recipe::cosine)},
+      {"flip_tta", flag(&Recipe::flip_tta)},
+      {"vflip_tta", flag(&Recipe::vflip_tta)},
+      {"transform_copies", flag(&Recipe::transform_copies)},
+      {"train_originals", flag(&Recipe::train_originals)},
+      {"standardize", flag(&Recipe::standardize)},
+      {"scan_balance", flag(&Recipe::scan_balance)},
+      {"calibrate", flag(&Recipe::calibrate)},
+      {"monitor",
+       [](Recipe& r, const std::string& name, const std::string& value) {
+         if (value != "val_loss" && value != "val_accuracy" && value != "last") {
+           throw std::invalid_argument("--set " + name + ": '" + value +
+                                       "' is not val_loss, val_accuracy or last");
+         }
+         r.monitor = value;
+       }},
+      {"widths",
+       [](Recipe& r, const std::string& name, const std::string& value) {
+         std::vector<int64_t> widths;
+         std::stringstream list(value);
+         std::string item;
+         while (std::getline(list, item, ',')) widths.push_back(parse_whole(name, item, 1, 4096));
+         if (widths.empty() || widths.size() > 8) {
+           throw std::invalid_argument("--set " + name + ": '" + value +
+                                       "' is not a list of 1 to 8 channel counts");
+         }
+         r.widths = widths;
+       }},
+      {"rotation", augment_real(&AugmentSettings::rotation_degrees, 0, 180)},
+      {"width_shift", augment_real(&AugmentSettings::width_shift, 0, 1)},
+      {"height_shift", augment_real(&AugmentSettings::height_shift, 0, 1)},
+      {"shear", augment_real(&AugmentSettings::shear, 0, 1.5)},
+      {"brightness_low", augment_real(&AugmentSettings::brightness_low, 0, 10)},
+      {"brightness_high", augment_real(&AugmentSettings::brightness_high, 0, 10)},
+      {"horizontal_flip", augment_flag(&AugmentSettings::horizontal_flip)},
+      {"vertical_flip", augment_flag(&AugmentSettings::vertical_flip)},
+  };
+  return table;
+}
+
+}  // namespace
+
+void apply_setting(Recipe& recipe, const std::string& assignment) {
+  const size_t eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw std::invalid_argument("--set '" + assignment + "': expected name=value");
+  }
+  const std::string name = assignment.substr(0, eq), value = assignment.substr(eq + 1);
+  const auto it = setters().find(name);
+  if (it == setters().end()) {
+    throw std::invalid_argument("--set: no setting named '" + name + "' (choose from " +
+                                setting_names() + ")");
+  }
+  if (recipe.name == "seed" && name == "widths") {
+    throw std::invalid_argument("--set widths: the seed recipe's network is fixed");
+  }
+  it->second(recipe, name, value);
+  if (recipe.augment_settings.brightness_low > recipe.augment_settings.brightness_high) {
+    throw std::invalid_argument("--set " + name + ": brightness_low is above brightness_high");
+  }
+}
+
+std::string setting_names() {
+  std::string names;
+  for (const auto& [name, setter] : setters()) names += (names.empty() ? "" : ", ") + name;
+  return names;
 }
 
 }  // namespace brain_tumor

@@ -32,9 +32,20 @@ struct Recipe {
   std::string monitor = "val_accuracy";  // what picks the best epoch
   std::string augment;                   // default augmentation: "folder", "online" or "none"
   AugmentSettings augment_settings;      // the ranges of "online" augmentation
-  bool flip_tta = false;  // average the logits of the image and its horizontal mirror
+  bool flip_tta = false;   // average the logits of the image and its horizontal mirror
+  bool vflip_tta = false;  // ... and of the vertical mirrors of those
   float dropout = 0.0f;
   std::vector<int64_t> widths;  // glia: channels of the conv blocks
+  // Random transforms (augment_settings) on top of the saved copies, every epoch.
+  bool transform_copies = false;
+  bool train_originals = false;  // the training scans themselves join their saved copies
+  bool standardize = false;      // each image to zero mean, unit variance
+  int64_t models = 1;            // models trained per split; their logits are averaged
+  // Class weights that make every training scan weigh the same in the loss, however many copies
+  // it has (the saved copies number 7 per tumour scan and 10 per other scan).
+  bool scan_balance = false;
+  // Temperature scaling: the logits divided by the temperature fitted on the validation part.
+  bool calibrate = false;
 };
 
 // "seed" or "glia"; throws std::invalid_argument for another name.
@@ -43,5 +54,13 @@ const std::vector<std::string>& recipe_names();
 
 // The recipe's network, ending in one logit. Weights drawn from glia::default_rng().
 glia::nn::Sequential build_network(const Recipe& recipe);
+
+// Changes one setting from "name=value" (--set on train and cv, for ablations): "epochs=20",
+// "flip_tta=false", "widths=16,32,64,128". Throws std::invalid_argument naming the setting
+// when the name is unknown or the value is malformed or out of range.
+void apply_setting(Recipe& recipe, const std::string& assignment);
+
+// The names apply_setting() takes, for --help.
+std::string setting_names();
 
 }  // namespace brain_tumor

@@ -1,14 +1,15 @@
 #include "scan_dataset.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include <glia/data/image_tensor.hpp>
 
 namespace brain_tumor {
 
 ScanDataset::ScanDataset(const std::vector<Prepared>& items, std::vector<int> indices,
-                         const AugmentPlan* augment, bool mirrored)
-    : items_(&items), indices_(std::move(indices)), mirrored_(mirrored) {
+                         const AugmentPlan* augment, ScanView view)
+    : items_(&items), indices_(std::move(indices)), view_(view) {
   if (augment) {
     augment_ = true;
     plan_ = *augment;
@@ -37,11 +38,33 @@ glia::data::Example ScanDataset::get(size_t index) const {
   } else {
     glia::data::image_to_chw(image, x.data());  // BGR planes, as the seed network was trained
   }
-  if (mirrored_) {
-    float* v = x.data();
+  float* v = x.data();
+  if (view_.mirrored) {
     for (int64_t row = 0; row < x.size(0) * x.size(1); ++row) {
       std::reverse(v + row * x.size(2), v + (row + 1) * x.size(2));
     }
+  }
+  if (view_.upside_down) {
+    const int64_t rows = x.size(1), width = x.size(2);
+    for (int64_t c = 0; c < x.size(0); ++c) {
+      float* plane = v + c * rows * width;
+      for (int64_t r = 0; r < rows / 2; ++r) {
+        std::swap_ranges(plane + r * width, plane + (r + 1) * width,
+                         plane + (rows - 1 - r) * width);
+      }
+    }
+  }
+  if (view_.standardize) {
+    const int64_t n = x.numel();
+    double sum = 0, sum_sq = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      sum += v[i];
+      sum_sq += static_cast<double>(v[i]) * v[i];
+    }
+    const double mean = sum / static_cast<double>(n);
+    const double var = std::max(sum_sq / static_cast<double>(n) - mean * mean, 0.0);
+    const float scale = static_cast<float>(1.0 / std::sqrt(var + 1e-6));
+    for (int64_t i = 0; i < n; ++i) v[i] = (v[i] - static_cast<float>(mean)) * scale;
   }
   return {x, glia::Tensor::full({1}, static_cast<float>(p.ref.label))};
 }

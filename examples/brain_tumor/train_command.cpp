@@ -29,8 +29,9 @@ namespace fs = std::filesystem;
 
 struct TrainOptions {
   std::string recipe = "seed", data, split = "grouped", augment, out, resume;
-  long epochs = 0, batch = 0;  // 0: the recipe's (and 8 epochs on the built-in data)
-  double lr = 0;               // 0: the recipe's
+  std::vector<std::string> settings;  // --set name=value
+  long epochs = 0, batch = 0;         // 0: the recipe's (and 8 epochs on the built-in data)
+  double lr = 0;                      // 0: the recipe's
   long seed = 1;
   bool force = false, strict = false;
   int threads = 0;
@@ -38,16 +39,17 @@ struct TrainOptions {
 };
 
 Json to_json(const TrainOptions& o) {
-  return Json{{"recipe", o.recipe},   {"data", o.data},     {"split", o.split},
-              {"augment", o.augment}, {"epochs", o.epochs}, {"batch", o.batch},
-              {"lr", o.lr},           {"seed", o.seed},     {"strict", o.strict},
-              {"threads", o.threads}, {"isa", o.isa}};
+  return Json{
+      {"recipe", o.recipe},   {"settings", o.settings}, {"data", o.data},       {"split", o.split},
+      {"augment", o.augment}, {"epochs", o.epochs},     {"batch", o.batch},     {"lr", o.lr},
+      {"seed", o.seed},       {"strict", o.strict},     {"threads", o.threads}, {"isa", o.isa}};
 }
 
 TrainOptions from_json(const Json& j, const std::string& dir) {
   TrainOptions o;
   try {
     o.recipe = j.at("recipe");
+    o.settings = j.value("settings", std::vector<std::string>{});  // none before glia 0.3
     o.data = j.at("data");
     o.split = j.at("split");
     o.augment = j.at("augment");
@@ -176,6 +178,13 @@ int run_train(const TrainOptions& given) {
   const bool synthetic = o.data.empty();
   if (!synthetic && !fs::is_directory(o.data)) {
     throw DataError("data folder '" + o.data + "' does not exist");
+  }
+  for (const std::string& setting : o.settings) {
+    try {
+      apply_setting(recipe, setting);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
   }
   if (o.epochs) recipe.epochs = o.epochs;
   if (!o.epochs && synthetic) recipe.epochs = 8;
@@ -393,6 +402,10 @@ Command add_train_command(CLI::App& app) {
                       "augmented data exists); online: random Keras-style transforms every "
                       "epoch; none: the preprocessed originals only")
           ->check(CLI::IsMember({"none", "folder", "online"})));
+  run_options.push_back(cmd->add_option("--set", options->settings,
+                                        "change one of the recipe's settings, NAME=VALUE "
+                                        "(repeatable): " +
+                                            setting_names()));
   run_options.push_back(cmd->add_option(
       "--out", options->out, "output folder (default runs/<recipe>-<split>-seed<N>-<time>)"));
   run_options.push_back(

@@ -1,11 +1,32 @@
 #include "training.hpp"
 
+#include <set>
+#include <string>
+
 #include <glia/glia.hpp>
 
 #include "distributed.hpp"
 #include "scan_dataset.hpp"
 
 namespace brain_tumor {
+
+std::vector<float> scan_balancing_weights(const std::vector<Prepared>& items,
+                                          const std::vector<int>& train) {
+  double count[2] = {0, 0};
+  std::set<std::string> scans[2];
+  for (int i : train) {
+    const ImageRef& ref = items[static_cast<size_t>(i)].ref;
+    count[ref.label] += 1;
+    scans[ref.label].insert(ref.scan_key);
+  }
+  const double n = count[0] + count[1];
+  const double s = static_cast<double>(scans[0].size() + scans[1].size());
+  std::vector<float> weights(2, 1.0f);
+  for (int c : {0, 1}) {
+    if (count[c] > 0) weights[c] = static_cast<float>(scans[c].size() / count[c] * n / s);
+  }
+  return weights;
+}
 
 TrainingResult train_on(const std::vector<Prepared>& items, const Split& split,
                         const TrainingPlan& plan) {
@@ -29,8 +50,12 @@ TrainingResult train_on(const std::vector<Prepared>& items, const Split& split,
   AugmentPlan augment;
   augment.seed = plan.seed;
   augment.settings = r.augment_settings;
-  ScanDataset train_set(items, split.train, plan.augment == "online" ? &augment : nullptr);
-  ScanDataset val_set(items, split.val);
+  const bool transform =
+      plan.augment == "online" || (plan.augment == "folder" && r.transform_copies);
+  ScanView view;
+  view.standardize = r.standardize;
+  ScanDataset train_set(items, split.train, transform ? &augment : nullptr, view);
+  ScanDataset val_set(items, split.val, nullptr, view);
   glia::data::DataLoaderOptions train_options;
   train_options.batch_size = r.batch;
   train_options.shuffle = true;
@@ -44,7 +69,10 @@ TrainingResult train_on(const std::vector<Prepared>& items, const Split& split,
   glia::train::Trainer trainer(result.net, *opt, glia::train::Task::binary);
   trainer.set_scheduler(schedule.get());
   trainer.set_label_smoothing(r.label_smoothing);
-  auto checkpoint = std::make_shared<glia::train::ModelCheckpoint>(plan.best_path, r.monitor);
+  if (r.scan_balance) trainer.set_class_weights(scan_balancing_weights(items, split.train));
+  const bool keep_last = r.monitor == "last";
+  auto checkpoint = std::make_shared<glia::train::ModelCheckpoint>(
+      plan.best_path, keep_last ? "val_loss" : r.monitor);
   trainer.add_callback(checkpoint);
   trainer.add_callback(std::make_shared<glia::train::LambdaCallback>(
       [&](const glia::train::EpochLog& log) {
@@ -62,8 +90,13 @@ TrainingResult train_on(const std::vector<Prepared>& items, const Split& split,
     if (plan.resume) first_epoch = trainer.resume(plan.state_path);
   }
   result.history = trainer.fit(train_loader, &val_loader, r.epochs, first_epoch);
-  result.best_epoch = checkpoint->best_epoch();
-  glia::load(result.net, plan.best_path);
+  if (keep_last) {
+    result.best_epoch = static_cast<int64_t>(result.history.size());
+    glia::save(result.net, plan.best_path);
+  } else {
+    result.best_epoch = checkpoint->best_epoch();
+    glia::load(result.net, plan.best_path);
+  }
   result.net.eval();
   return result;
 }
@@ -71,19 +104,30 @@ TrainingResult train_on(const std::vector<Prepared>& items, const Split& split,
 std::vector<float> predict_logits(glia::nn::Module& net, const Recipe& recipe,
                                   const std::vector<Prepared>& items,
                                   const std::vector<int>& indices) {
-  auto run = [&](bool mirrored) {
-    ScanDataset set(items, indices, nullptr, mirrored);
+  auto run = [&](bool mirrored, bool upside_down) {
+    ScanView view;
+    view.mirrored = mirrored;
+    view.upside_down = upside_down;
+    view.standardize = recipe.standardize;
+    ScanDataset set(items, indices, nullptr, view);
     glia::data::DataLoaderOptions options;
     options.batch_size = 32;
     glia::data::DataLoader loader(set, options);
     const glia::train::Predictions p = glia::train::predict(net, loader);
     return std::vector<float>(p.logits.data(), p.logits.data() + p.logits.numel());
   };
-  std::vector<float> logits = run(false);
-  if (recipe.flip_tta) {
-    const std::vector<float> mirrored = run(true);
-    for (size_t i = 0; i < logits.size(); ++i) logits[i] = 0.5f * (logits[i] + mirrored[i]);
+  std::vector<float> logits(indices.size(), 0.0f);
+  int views = 0;
+  for (bool upside_down : {false, true}) {
+    if (upside_down && !recipe.vflip_tta) continue;
+    for (bool mirrored : {false, true}) {
+      if (mirrored && !recipe.flip_tta) continue;
+      const std::vector<float> view = run(mirrored, upside_down);
+      for (size_t i = 0; i < logits.size(); ++i) logits[i] += view[i];
+      ++views;
+    }
   }
+  for (float& z : logits) z /= static_cast<float>(views);
   return logits;
 }
 

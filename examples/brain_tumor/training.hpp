@@ -40,6 +40,11 @@ struct TrainingResult {
 TrainingResult train_on(const std::vector<Prepared>& items, const Split& split,
                         const TrainingPlan& plan);
 
+// Class weights {negatives, positives} under which every scan of `train` weighs the same in the
+// loss (each class's total weight is its number of scans), scaled so the mean weight is 1.
+std::vector<float> scan_balancing_weights(const std::vector<Prepared>& items,
+                                          const std::vector<int>& train);
+
 // The logits of items[indices[i]] (eval mode, no graph); with the recipe's flip test-time
 // augmentation, the mean of the image's and its mirror's.
 std::vector<float> predict_logits(glia::nn::Module& net, const Recipe& recipe,
