@@ -174,6 +174,11 @@ TEST_CASE("checkpoint: the architecture is recorded, so load_model rebuilds the 
   net.add(nn::Residual(std::move(body))).add(nn::MaxPool2d(2)).add(nn::AvgPool2d(1));
   net.add(nn::GlobalAvgPool2d()).add(nn::Flatten()).add(nn::Dropout(0.3f)).add(nn::Dense(4, 3));
   net.add(nn::Tanh()).add(nn::Sigmoid()).add(nn::ReLU());
+  nn::Average average;  // an ensemble's join: the mean of two heads
+  nn::Sequential tanh_head;
+  tanh_head.add(nn::Dense(3, 2)).add(nn::Tanh());
+  average.add(nn::Dense(3, 2)).add(std::move(tanh_head));
+  net.add(std::move(average));
   save(net, dir.file("net.glia"));
   std::shared_ptr<nn::Module> loaded = io::load_model(dir.file("net.glia"));
   REQUIRE(loaded != nullptr);
@@ -215,6 +220,8 @@ TEST_CASE("checkpoint: a bad recorded architecture is refused before anything is
   CHECK_THROWS_WITH(io::load_model(with_architecture(R"({"type": "Sequential", "layers": 7})")),
                     Contains("'layers'"));
   CHECK_THROWS_WITH(io::load_model(with_architecture(R"([1, 2])")), Contains("JSON object"));
+  CHECK_THROWS_WITH(io::load_model(with_architecture(R"({"type": "Average", "branches": []})")),
+                    Contains("non-empty list 'branches'"));
   // Well-formed, but its tensors are not the file's.
   CHECK_THROWS_WITH(
       io::load_model(with_architecture(R"({"type": "Dense", "in": 2, "out": 2, "bias": true})")),

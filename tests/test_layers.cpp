@@ -93,6 +93,31 @@ TEST_CASE("layers: every built-in layer passes check_layer") {
     nn::Residual projected(std::move(strided_body), nn::Conv2d(2, 4, 1, 2, 0, false));
     check_layer(projected, {2, 2, 5, 5});
   }
+  SECTION("Average of three branches, one of them the identity") {
+    nn::Sequential conv;
+    conv.add(nn::Conv2d(2, 2, 3, 1, 1)).add(nn::BatchNorm2d(2)).add(nn::ReLU());
+    nn::Average average;
+    average.add(std::move(conv)).add(nn::Conv2d(2, 2, 1)).add(nn::Sequential());
+    check_layer(average, {2, 2, 4, 3});
+  }
+}
+
+TEST_CASE("layers: Average is the mean of its branches and refuses branches that disagree") {
+  manual_seed(4);
+  nn::Average average;
+  auto a = std::make_shared<nn::Dense>(3, 2), b = std::make_shared<nn::Dense>(3, 2);
+  average.add(a).add(b);
+  Rng rng(2);
+  const Tensor x = Tensor::randn({4, 3}, rng);
+  const Tensor y = average.forward(x), ya = a->forward(x), yb = b->forward(x);
+  for (int64_t i = 0; i < y.numel(); ++i)
+    CHECK(y.data()[i] == Approx(0.5f * (ya.data()[i] + yb.data()[i])).epsilon(1e-6));
+  CHECK(average.size() == 2);
+  CHECK(average.named_parameters()[2].name == "1.weight");
+  average.add(nn::Dense(3, 5));
+  CHECK_THROWS_WITH(average.output_shape({4, 3}), Catch::Contains("branch 2 gives {4, 5}"));
+  nn::Average empty;
+  CHECK_THROWS_WITH(empty.forward(x), Catch::Contains("no branches"));
 }
 
 // A module written as a user would: parameters, a buffer and children registered by hand, and

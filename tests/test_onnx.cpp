@@ -55,6 +55,12 @@ nn::Sequential every_layer() {
   nn::Sequential same;
   same.add(nn::Conv2d(12, 12, 3, 1, 1, true, init)).add(nn::Tanh());
   net.add(nn::Residual(std::move(same)));
+  // An ensemble's join: three branches, one of them the identity.
+  nn::Sequential head;
+  head.add(nn::Conv2d(12, 12, 3, 1, 1, false, init)).add(nn::ReLU());
+  nn::Average average;
+  average.add(std::move(head)).add(nn::Conv2d(12, 12, 1, 1, 0, true, init)).add(nn::Sequential());
+  net.add(std::move(average));
   net.add(nn::AvgPool2d(2, 1)).add(nn::GlobalAvgPool2d()).add(nn::Flatten());
   net.add(nn::Dropout(0.3f)).add(nn::Dense(12, 4, true, init)).add(nn::Sigmoid());
   randomize(net, 11);
@@ -154,6 +160,10 @@ TEST_CASE("ONNX export writes the graph glia's layers map to", "[onnx]") {
                                           "Conv",
                                           "Tanh",
                                           "Add",
+                                          "Conv",
+                                          "Relu",
+                                          "Conv",
+                                          "Mean",
                                           "AveragePool",
                                           "GlobalAveragePool",
                                           "Flatten",

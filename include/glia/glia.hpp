@@ -29,6 +29,7 @@
 #include "glia/ops/zero_pad2d.hpp"
 
 #include "glia/nn/activation_layers.hpp"
+#include "glia/nn/average.hpp"
 #include "glia/nn/batch_norm2d.hpp"
 #include "glia/nn/conv2d.hpp"
 #include "glia/nn/dense.hpp"

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "glia/nn/activation_layers.hpp"
+#include "glia/nn/average.hpp"
 #include "glia/nn/batch_norm2d.hpp"
 #include "glia/nn/conv2d.hpp"
 #include "glia/nn/dense.hpp"
@@ -53,6 +54,15 @@ std::optional<json> describe(const Module& m) {
       out["shortcut"] = *shortcut;
     }
     return out;
+  }
+  if (const auto* a = exactly<Average>(m)) {
+    json branches = json::array();
+    for (size_t i = 0; i < a->size(); ++i) {
+      std::optional<json> d = describe((*a)[i]);
+      if (!d) return std::nullopt;
+      branches.push_back(*d);
+    }
+    return json{{"type", "Average"}, {"branches", branches}};
   }
   if (const auto* c = exactly<Conv2d>(m)) {
     return json{{"type", "Conv2d"},           {"in", c->in_channels()}, {"out", c->out_channels()},
@@ -131,6 +141,14 @@ class Builder {
       std::shared_ptr<Module> shortcut =
           d.contains("shortcut") ? build(d.at("shortcut"), depth + 1) : nullptr;
       return std::make_shared<Residual>(body, shortcut);
+    }
+    if (type == "Average") {
+      check(d.contains("branches") && d.at("branches").is_array() && !d.at("branches").empty(),
+            "Average needs a non-empty list 'branches'");
+      check(d.at("branches").size() <= kMaxLayers, "too many branches");
+      auto a = std::make_shared<Average>();
+      for (const json& branch : d.at("branches")) a->add(build(branch, depth + 1));
+      return a;
     }
     if (type == "Conv2d") {
       const int64_t in = extent(d, "in"), out = extent(d, "out"), kernel = extent(d, "kernel");

@@ -1,4 +1,5 @@
-// save_onnx: glia modules -> an ONNX graph, one node per layer (two for Residual's Add).
+// save_onnx: glia modules -> an ONNX graph, one node per layer (plus Residual's Add and
+// Average's Mean).
 #include <string>
 #include <typeinfo>
 #include <vector>
@@ -6,6 +7,7 @@
 #include "glia/io/atomic_file.hpp"
 #include "glia/io/onnx.hpp"
 #include "glia/nn/activation_layers.hpp"
+#include "glia/nn/average.hpp"
 #include "glia/nn/batch_norm2d.hpp"
 #include "glia/nn/conv2d.hpp"
 #include "glia/nn/dense.hpp"
@@ -44,6 +46,15 @@ class Exporter {
       const std::string body = add(r->body(), join(path, "body"), x);
       const std::string side = r->shortcut() ? add(*r->shortcut(), join(path, "shortcut"), x) : x;
       node("Add", path, {body, side}, out);
+      return out;
+    }
+    if (const auto* a = exactly<nn::Average>(m)) {
+      check_arg(a->size() > 0, "glia::io::save_onnx", "layer '", path,
+                "' (Average) has no branches");
+      std::vector<std::string> branches;
+      for (size_t i = 0; i < a->size(); ++i)
+        branches.push_back(add((*a)[i], join(path, std::to_string(i)), x));
+      node("Mean", path, branches, out);
       return out;
     }
     if (const auto* c = exactly<nn::Conv2d>(m)) {
@@ -109,10 +120,10 @@ class Exporter {
       node(simple, path, {x}, out);
       return out;
     }
-    throw std::invalid_argument(concat("glia::io::save_onnx: cannot export ",
-                                       path.empty() ? "the model" : "layer '" + path + "'", " (",
-                                       m.type_name(), "): ONNX export knows Sequential, Residual ",
-                                       "and glia's built-in layers"));
+    throw std::invalid_argument(concat(
+        "glia::io::save_onnx: cannot export ", path.empty() ? "the model" : "layer '" + path + "'",
+        " (", m.type_name(), "): ONNX export knows Sequential, Residual, Average ",
+        "and glia's built-in layers"));
   }
 
  private:

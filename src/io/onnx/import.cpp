@@ -16,6 +16,7 @@
 #include "glia/io/atomic_file.hpp"
 #include "glia/io/onnx.hpp"
 #include "glia/nn/activation_layers.hpp"
+#include "glia/nn/average.hpp"
 #include "glia/nn/batch_norm2d.hpp"
 #include "glia/nn/conv2d.hpp"
 #include "glia/nn/dense.hpp"
@@ -132,7 +133,8 @@ class GraphReader {
     const Walk end = walk(input_, -1, model, 0);
     if (end.join >= 0)
       fail("node ", describe(graph_.node(end.join)),
-           " adds two tensors that do not fork from one tensor; glia reads residual joins only");
+           " joins tensors that do not fork from one tensor; glia reads residual and average "
+           "joins only");
     expect(end.tensor == output_, "the chain from the input ends at tensor '", end.tensor,
            "', not at the graph's output '", output_, "'");
     const int used = graph_.node_size() - static_cast<int>(constant_nodes_.size());
@@ -151,19 +153,19 @@ class GraphReader {
   // Follows the chain from `tensor` (starting with node `first` when >= 0), appending layers to
   // `seq`, until the graph's output or an Add that joins two branches.
   Walk walk(std::string tensor, int first, nn::Sequential& seq, int depth) {
-    expect(depth <= kMaxDepth, "residual blocks are nested more than ", kMaxDepth, " deep");
+    expect(depth <= kMaxDepth, "branches are nested more than ", kMaxDepth, " deep");
     while (true) {
       int index = first;
       first = -1;
       if (index < 0) {
         const std::vector<int>& users = consumers(tensor);
         if (users.empty()) return {tensor, -1};
-        if (users.size() == 2) {
+        if (users.size() >= 2) {
+          expect(users.size() <= kMaxBranches, "tensor '", tensor, "' feeds ", users.size(),
+                 " nodes, more than glia reads (", kMaxBranches, ")");
           tensor = fork(tensor, users, seq, depth);
           continue;
         }
-        expect(users.size() == 1, "tensor '", tensor, "' feeds ", users.size(),
-               " nodes; glia reads chains and two-way residual forks");
         index = users[0];
       }
       const pb::NodeProto& n = graph_.node(index);
@@ -180,36 +182,56 @@ class GraphReader {
     }
   }
 
-  // Two branches from `tensor` that meet again in one Add: an nn::Residual.
+  // Branches from `tensor` that meet again in one node: two in an Add (an nn::Residual), or
+  // any number in a Mean (an nn::Average).
   std::string fork(const std::string& tensor, const std::vector<int>& users, nn::Sequential& seq,
                    int depth) {
-    nn::Sequential branch[2];
-    Walk end[2];
-    for (int b = 0; b < 2; ++b) {
+    std::vector<nn::Sequential> branch(users.size());
+    std::vector<Walk> end(users.size());
+    for (size_t b = 0; b < users.size(); ++b) {
       const pb::NodeProto& n = graph_.node(users[b]);
       end[b] = is_join(n) ? Walk{tensor, users[b]} : walk(tensor, users[b], branch[b], depth + 1);
-      expect(end[b].join >= 0, "tensor '", tensor,
-             "' forks into two branches, and the branch "
-             "through node ",
-             describe(n), " ends without joining the other");
+      expect(end[b].join >= 0, "tensor '", tensor, "' forks into ", users.size(),
+             " branches, and the branch through node ", describe(n),
+             " ends without joining the others");
+      expect(end[b].join == end[0].join, "the branches from tensor '", tensor,
+             "' end in different nodes, ", describe(graph_.node(end[0].join)), " and ",
+             describe(graph_.node(end[b].join)));
     }
-    expect(end[0].join == end[1].join, "the two branches from tensor '", tensor,
-           "' end in different Add nodes, ", describe(graph_.node(end[0].join)), " and ",
-           describe(graph_.node(end[1].join)));
     const int join = end[0].join;
-    const pb::NodeProto& add = graph_.node(join);
-    expect(visited_.insert(join).second, "node ", describe(add), " is reached twice");
-    expect(branch[0].size() + branch[1].size() > 0, "node ", describe(add),
+    const pb::NodeProto& meet = graph_.node(join);
+    expect(visited_.insert(join).second, "node ", describe(meet), " is reached twice");
+    expect(meet.input_size() == static_cast<int>(users.size()), "node ", describe(meet), " joins ",
+           meet.input_size(), " tensors, of which only ", users.size(), " fork from tensor '",
+           tensor, "'");
+    if (meet.op_type() == "Mean") {
+      // Branch k of the Average computes the Mean's input k.
+      auto average = std::make_shared<nn::Average>();
+      std::vector<bool> used(users.size(), false);
+      for (int k = 0; k < meet.input_size(); ++k) {
+        size_t b = 0;
+        while (b < users.size() && (used[b] || end[b].tensor != meet.input(k))) ++b;
+        expect(b < users.size(), "node ", describe(meet), " averages tensor '", meet.input(k),
+               "', which no branch from tensor '", tensor, "' computes");
+        used[b] = true;
+        average->add(std::make_shared<nn::Sequential>(std::move(branch[b])));
+      }
+      seq.add(average);
+      return meet.output(0);
+    }
+    expect(users.size() == 2, "tensor '", tensor, "' forks into ", users.size(),
+           " branches that meet in an Add; glia reads two-way residual forks");
+    expect(branch[0].size() + branch[1].size() > 0, "node ", describe(meet),
            " adds a tensor to itself");
     // The body is the branch behind the Add's first input, unless that one is the identity.
-    int body = add.input(0) == end[0].tensor ? 0 : 1;
+    int body = meet.input(0) == end[0].tensor ? 0 : 1;
     if (branch[body].size() == 0) body = 1 - body;
     auto body_module = std::make_shared<nn::Sequential>(std::move(branch[body]));
     std::shared_ptr<nn::Module> shortcut;
     if (branch[1 - body].size() > 0)
       shortcut = std::make_shared<nn::Sequential>(std::move(branch[1 - body]));
     seq.add(std::make_shared<nn::Residual>(body_module, shortcut));
-    return add.output(0);
+    return meet.output(0);
   }
 
   // ---- one node -> glia layers ------------------------------------------------------------
@@ -233,7 +255,7 @@ class GraphReader {
     } else if (op == "Dropout") {
       dropout(n, a, seq);
     } else if (op == "Relu" || op == "Sigmoid" || op == "Tanh" || op == "GlobalAveragePool" ||
-               op == "Identity") {
+               op == "Identity" || op == "Mean") {  // a Mean of one tensor is the identity
       inputs(n, 1, 1);
       a.done();
       if (op == "Relu") seq.add(nn::ReLU());
@@ -472,10 +494,15 @@ class GraphReader {
     expect(c.is_float, "node ", describe(n), ": input ", j + 1, " must hold floats");
     return c;
   }
-  // An Add of two computed tensors: where residual branches meet.
+  // Where branches meet: an Add of two computed tensors (residual branches), or a Mean of two
+  // or more (an average, e.g. of an ensemble's models).
   bool is_join(const pb::NodeProto& n) const {
-    return n.op_type() == "Add" && n.input_size() == 2 && is_data(n.input(0)) &&
-           is_data(n.input(1));
+    if (n.op_type() == "Add" && n.input_size() == 2)
+      return is_data(n.input(0)) && is_data(n.input(1));
+    if (n.op_type() != "Mean" || n.input_size() < 2) return false;
+    for (const std::string& input : n.input())
+      if (!is_data(input)) return false;
+    return true;
   }
   const std::vector<int>& consumers(const std::string& tensor) const {
     static const std::vector<int> none;
