@@ -168,7 +168,8 @@ TEST_CASE("checkpoint: the architecture is recorded, so load_model rebuilds the 
   TempDir dir;
   manual_seed(3);
   nn::Sequential net({2, 6, 6});
-  net.add(nn::ZeroPad2d(1, 0, 2, 1)).add(nn::Conv2d(2, 4, 3, 1, 1)).add(nn::BatchNorm2d(4));
+  net.add(nn::Standardize(1e-5f)).add(nn::ZeroPad2d(1, 0, 2, 1));
+  net.add(nn::Conv2d(2, 4, 3, 1, 1)).add(nn::BatchNorm2d(4));
   nn::Sequential body;
   body.add(nn::Conv2d(4, 4, 3, 1, 1, false)).add(nn::LeakyReLU(0.2f));
   net.add(nn::Residual(std::move(body))).add(nn::MaxPool2d(2)).add(nn::AvgPool2d(1));

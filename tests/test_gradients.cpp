@@ -183,6 +183,21 @@ TEST_CASE("gradient: sum and mean along axes, with and without keepdim") {
   check_gradients([](const auto& in) { return sum(in[0], {1, 2}, true); }, {x});
 }
 
+TEST_CASE("gradient: standardize, of images and of matrices") {
+  Rng rng(23);
+  Tensor x = param({2, 3, 4, 3}, rng, 2.0f), m = param({3, 6}, rng, 2.0f);
+  check_gradients([](const auto& in) { return standardize(in[0]); }, {x});
+  check_gradients([](const auto& in) { return standardize(in[0], 0.1f); }, {m});
+  // A constant example maps to zeros, with a zero gradient.
+  Tensor c = Tensor::full({1, 5}, 2.0f).requires_grad(true);
+  Tensor y = standardize(c);
+  for (int64_t i = 0; i < 5; ++i) CHECK(y.data()[i] == 0.0f);
+  sum(y * Tensor::from({1, 2, 3, 4, 5}, {1, 5})).backward();
+  for (int64_t i = 0; i < 5; ++i) CHECK(c.grad().data()[i] == 0.0f);
+  CHECK_THROWS_WITH(standardize(Tensor::zeros({4})), Catch::Contains("expects x {N, ...}"));
+  CHECK_THROWS_WITH(standardize(m, -1.0f), Catch::Contains("eps"));
+}
+
 TEST_CASE("gradient: softmax, log_softmax and cross_entropy") {
   Rng rng(22);
   Tensor x = param({3, 4, 2}, rng, 2.0f);

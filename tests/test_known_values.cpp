@@ -211,6 +211,20 @@ TEST_CASE("known values: avg_pool2d and global_avg_pool2d match PyTorch") {
   require_close(x.grad(), g.at("global.dx"));
 }
 
+TEST_CASE("known values: standardize matches PyTorch, gradients included") {
+  auto g = load_golden("standardize.txt");
+  for (const char* tag : {"image", "matrix"}) {
+    DYNAMIC_SECTION(tag) {
+      auto at = [&](const char* name) { return g.at(std::string(tag) + "." + name); };
+      Tensor x = leaf(at("x"));
+      Tensor y = standardize(x);
+      require_close(y, at("y"));
+      sum(y * at("r")).backward();
+      require_close(x.grad(), at("dx"));
+    }
+  }
+}
+
 TEST_CASE("known values: cat matches PyTorch") {
   auto g = load_golden("cat.txt");
   Tensor a = leaf(g.at("a")), b = leaf(g.at("b"));

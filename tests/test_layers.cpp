@@ -54,6 +54,10 @@ TEST_CASE("layers: every built-in layer passes check_layer") {
     nn::ZeroPad2d layer(1, 2, 0, 3);
     check_layer(layer, {1, 2, 3, 4});
   }
+  SECTION("Standardize") {
+    nn::Standardize layer;
+    check_layer(layer, {2, 3, 4, 3});
+  }
   SECTION("Flatten") {
     nn::Flatten layer;
     check_layer(layer, {2, 3, 2, 2});

@@ -44,7 +44,7 @@ void randomize(nn::Module& model, uint64_t seed) {
 nn::Sequential every_layer() {
   Rng init(3);
   nn::Sequential net({3, 17, 15});
-  net.add(nn::ZeroPad2d(1, 2, 0, 3));
+  net.add(nn::Standardize()).add(nn::ZeroPad2d(1, 2, 0, 3));
   net.add(nn::Conv2d(3, 8, 3, 1, 1, true, init)).add(nn::BatchNorm2d(8, 1e-3f, 0.01f));
   net.add(nn::ReLU()).add(nn::MaxPool2d(2));
   nn::Sequential body;
@@ -144,7 +144,8 @@ TEST_CASE("ONNX export writes the graph glia's layers map to", "[onnx]") {
   CHECK(proto.opset_import(0).version() == 13);
   std::vector<std::string> ops;
   for (const auto& n : proto.graph().node()) ops.push_back(n.op_type());
-  const std::vector<std::string> expected{"Pad",
+  const std::vector<std::string> expected{"MeanVarianceNormalization",
+                                          "Pad",
                                           "Conv",
                                           "BatchNormalization",
                                           "Relu",
@@ -297,6 +298,25 @@ TEST_CASE("ONNX import gives clear errors for corrupt, truncated and unsupported
       *m.mutable_graph()->add_output() = m.graph().output(0);
     });
     CHECK_THAT(load_error(path), Catch::Contains("2 outputs"));
+  }
+  SECTION("a MeanVarianceNormalization over some axes only") {
+    const std::string path = edited("mvn_axes.onnx", [](onnx::ModelProto& m) {
+      auto* relu = m.mutable_graph()->mutable_node(1);  // Relu -> MVN per channel
+      relu->set_op_type("MeanVarianceNormalization");
+      auto* a = relu->add_attribute();
+      a->set_name("axes");
+      a->set_type(onnx::AttributeProto::INTS);
+      for (int axis : {0, 2, 3}) a->add_ints(axis);
+    });
+    CHECK_THAT(load_error(path), Catch::Contains("over all its axes (axes 1 to 3)"));
+  }
+  SECTION("a Mean of branches whose shapes differ") {
+    const std::string path = edited("mean.onnx", [](onnx::ModelProto& m) {
+      auto* relu = m.mutable_graph()->mutable_node(1);  // Relu(conv) -> Mean(conv, input)
+      relu->set_op_type("Mean");
+      relu->add_input("input");
+    });
+    CHECK_THAT(load_error(path), Catch::Contains("mean.onnx") && Catch::Contains("branch 1 gives"));
   }
   SECTION("a file over the size limit") {
     io::OnnxLoadOptions small;

@@ -26,6 +26,7 @@
 #include "glia/ops/reduce.hpp"
 #include "glia/ops/reshape.hpp"
 #include "glia/ops/softmax.hpp"
+#include "glia/ops/standardize.hpp"
 #include "glia/ops/zero_pad2d.hpp"
 
 #include "glia/nn/activation_layers.hpp"
@@ -41,6 +42,7 @@
 #include "glia/nn/residual.hpp"
 #include "glia/nn/sequential.hpp"
 #include "glia/nn/shape_layers.hpp"
+#include "glia/nn/standardize.hpp"
 
 #include "glia/optim/adam.hpp"
 #include "glia/optim/clip_grad.hpp"

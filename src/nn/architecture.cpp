@@ -15,6 +15,7 @@
 #include "glia/nn/residual.hpp"
 #include "glia/nn/sequential.hpp"
 #include "glia/nn/shape_layers.hpp"
+#include "glia/nn/standardize.hpp"
 
 namespace glia::nn {
 namespace {
@@ -98,6 +99,8 @@ std::optional<json> describe(const Module& m) {
     return json{{"type", "LeakyReLU"}, {"negative_slope", l->negative_slope()}};
   }
   if (const auto* d = exactly<Dropout>(m)) return json{{"type", "Dropout"}, {"rate", d->rate()}};
+  if (const auto* z = exactly<Standardize>(m))
+    return json{{"type", "Standardize"}, {"eps", z->eps()}};
   if (exactly<ReLU>(m)) return json{{"type", "ReLU"}};
   if (exactly<Sigmoid>(m)) return json{{"type", "Sigmoid"}};
   if (exactly<Tanh>(m)) return json{{"type", "Tanh"}};
@@ -180,6 +183,11 @@ class Builder {
     }
     if (type == "LeakyReLU") return std::make_shared<LeakyReLU>(real(d, "negative_slope"));
     if (type == "Dropout") return std::make_shared<Dropout>(real(d, "rate"));
+    if (type == "Standardize") {
+      const float eps = real(d, "eps");
+      check(eps >= 0.0f, "field 'eps' is negative");
+      return std::make_shared<Standardize>(eps);
+    }
     if (type == "ReLU") return std::make_shared<ReLU>();
     if (type == "Sigmoid") return std::make_shared<Sigmoid>();
     if (type == "Tanh") return std::make_shared<Tanh>();

@@ -264,6 +264,19 @@ def more_ops():
     write("broadcast.txt", out, "x {2,3,4,5} with a per-channel, a last-axis and a {3,1,1} operand: "
           "c+x... (add, mul: x op c; sub: c - x), with gradients")
 
+    # Per-example standardisation as ONNX's MeanVarianceNormalization (axes 1..): eps on the std.
+    out = []
+    for tag, shape, seed in [("image", (3, 2, 5, 4), 74), ("matrix", (4, 7), 75)]:
+        x = seeded(shape, seed, -2.0, 3.0)
+        axes = tuple(range(1, len(shape)))
+        xd = x.double()
+        c = xd - xd.mean(axes, keepdim=True)
+        y = (c / ((c * c).mean(axes, keepdim=True).sqrt() + 1e-9)).float()
+        r, (dx,) = grads_of(y, [x], seed + 10)
+        out += [(tag + ".x", x), (tag + ".y", y), (tag + ".r", r), (tag + ".dx", dx)]
+    write("standardize.txt", out, "(x - mean) / (std + 1e-9) per example (float64, then float32), "
+          "with gradients")
+
 
 def resnet_adamw():
     """A small residual CNN, three AdamW steps with a cosine schedule (glia's parameter names)."""

@@ -15,6 +15,7 @@
 #include "glia/nn/pooling.hpp"
 #include "glia/nn/residual.hpp"
 #include "glia/nn/shape_layers.hpp"
+#include "glia/nn/standardize.hpp"
 #include "glia/support/check.hpp"
 #include "proto.hpp"
 
@@ -33,18 +34,24 @@ class Exporter {
  public:
   explicit Exporter(pb::GraphProto& graph) : graph_(graph) {}
 
-  // Appends the nodes computing `m` on tensor `x` (named `path` in the model); returns the name
-  // of the tensor holding the result.
-  std::string add(const nn::Module& m, const std::string& path, const std::string& x) {
+  // Appends the nodes computing `m` on tensor `x` of shape `shape` (named `path` in the model);
+  // returns the name of the tensor holding the result.
+  std::string add(const nn::Module& m, const std::string& path, const std::string& x,
+                  const Shape& shape) {
     const std::string out = path.empty() ? "output" : path;
     if (const auto* s = exactly<nn::Sequential>(m)) {
       std::string h = x;
-      for (size_t i = 0; i < s->size(); ++i) h = add((*s)[i], join(path, std::to_string(i)), h);
+      Shape h_shape = shape;
+      for (size_t i = 0; i < s->size(); ++i) {
+        h = add((*s)[i], join(path, std::to_string(i)), h, h_shape);
+        h_shape = (*s)[i].output_shape(h_shape);
+      }
       return h;
     }
     if (const auto* r = exactly<nn::Residual>(m)) {
-      const std::string body = add(r->body(), join(path, "body"), x);
-      const std::string side = r->shortcut() ? add(*r->shortcut(), join(path, "shortcut"), x) : x;
+      const std::string body = add(r->body(), join(path, "body"), x, shape);
+      const std::string side =
+          r->shortcut() ? add(*r->shortcut(), join(path, "shortcut"), x, shape) : x;
       node("Add", path, {body, side}, out);
       return out;
     }
@@ -53,7 +60,7 @@ class Exporter {
                 "' (Average) has no branches");
       std::vector<std::string> branches;
       for (size_t i = 0; i < a->size(); ++i)
-        branches.push_back(add((*a)[i], join(path, std::to_string(i)), x));
+        branches.push_back(add((*a)[i], join(path, std::to_string(i)), x, shape));
       node("Mean", path, branches, out);
       return out;
     }
@@ -95,6 +102,16 @@ class Exporter {
       const std::string pads =
           int64s(join(path, "pads"), {0, 0, z->top(), z->left(), 0, 0, z->bottom(), z->right()});
       text(node("Pad", path, {x, pads}, out), "mode", "constant");
+      return out;
+    }
+    if (const auto* z = exactly<nn::Standardize>(m)) {
+      // ONNX's MeanVarianceNormalization adds a fixed 1e-9 to the standard deviation.
+      check_arg(z->eps() == 1e-9f, "glia::io::save_onnx", "layer '", path,
+                "' (Standardize) has eps ", z->eps(),
+                "; ONNX's MeanVarianceNormalization has 1e-9");
+      std::vector<int64_t> axes;
+      for (size_t a = 1; a < shape.size(); ++a) axes.push_back(static_cast<int64_t>(a));
+      ints(node("MeanVarianceNormalization", path, {x}, out), "axes", axes);
       return out;
     }
     if (const auto* l = exactly<nn::LeakyReLU>(m)) {
@@ -229,7 +246,7 @@ void save_onnx(const nn::Module& model, const Shape& input_shape, const std::str
   graph.set_name(model.type_name());
 
   Exporter exporter(graph);
-  const std::string last = exporter.add(model, "", "input");
+  const std::string last = exporter.add(model, "", "input", batch_shape);
   if (last == "input") {  // an empty model: ONNX needs a node between input and output
     pb::NodeProto* n = graph.add_node();
     n->set_op_type("Identity");

@@ -24,6 +24,7 @@
 #include "glia/nn/pooling.hpp"
 #include "glia/nn/residual.hpp"
 #include "glia/nn/shape_layers.hpp"
+#include "glia/nn/standardize.hpp"
 #include "glia/support/check.hpp"
 
 namespace glia::io {
@@ -178,7 +179,11 @@ class GraphReader {
         expect(n.output(j).empty() || consumers(n.output(j)).empty(), "node ", describe(n),
                " has a second output '", n.output(j),
                "' that is used; glia computes only the first");
+      const std::string input_rank_of = tensor;
       tensor = add_layers(n, seq);
+      // Flatten, Gemm and MatMul give matrices; every other layer keeps its input's rank.
+      const std::string& op = n.op_type();
+      rank_[tensor] = op == "Flatten" || op == "Gemm" || op == "MatMul" ? 2 : rank(input_rank_of);
     }
   }
 
@@ -217,6 +222,7 @@ class GraphReader {
         average->add(std::make_shared<nn::Sequential>(std::move(branch[b])));
       }
       seq.add(average);
+      rank_[meet.output(0)] = rank(meet.input(0));
       return meet.output(0);
     }
     expect(users.size() == 2, "tensor '", tensor, "' forks into ", users.size(),
@@ -231,6 +237,7 @@ class GraphReader {
     if (branch[1 - body].size() > 0)
       shortcut = std::make_shared<nn::Sequential>(std::move(branch[1 - body]));
     seq.add(std::make_shared<nn::Residual>(body_module, shortcut));
+    rank_[meet.output(0)] = rank(meet.input(0));
     return meet.output(0);
   }
 
@@ -254,6 +261,18 @@ class GraphReader {
       pad(n, a, seq);
     } else if (op == "Dropout") {
       dropout(n, a, seq);
+    } else if (op == "MeanVarianceNormalization") {
+      inputs(n, 1, 1);
+      const int r = rank(n.input(0));
+      expect(r >= 2, "node ", describe(n), ": the rank of its input is unknown (the graph's ",
+             "input declares no shape), so glia cannot tell which axes it normalises");
+      std::vector<int64_t> all_but_batch;
+      for (int64_t axis = 1; axis < r; ++axis) all_but_batch.push_back(axis);
+      expect(a.ints("axes", {0, 2, 3}) == all_but_batch, "node ", describe(n),
+             ": glia's Standardize normalises each example over all its axes (axes 1 to ", r - 1,
+             ")");
+      a.done();
+      seq.add(nn::Standardize(1e-9f));  // ONNX's fixed epsilon
     } else if (op == "Relu" || op == "Sigmoid" || op == "Tanh" || op == "GlobalAveragePool" ||
                op == "Identity" || op == "Mean") {  // a Mean of one tensor is the identity
       inputs(n, 1, 1);
@@ -561,6 +580,7 @@ class GraphReader {
       const pb::TypeProto::Tensor& t = type.tensor_type();
       expect(!t.has_elem_type() || t.elem_type() == pb::TensorProto::FLOAT, "the input '", input_,
              "' is not a float tensor");
+      if (t.has_shape()) rank_[input_] = t.shape().dim_size();
       Shape shape;
       for (int i = 1; t.has_shape() && i < t.shape().dim_size(); ++i) {
         const pb::TensorShapeProto::Dimension& d = t.shape().dim(i);
@@ -579,6 +599,11 @@ class GraphReader {
   std::set<int> constant_nodes_;  // Constant nodes and the nodes folded into constants
   std::string input_, output_;
   Shape example_shape_;
+  std::map<std::string, int> rank_;  // data tensor -> its rank, where known
+  int rank(const std::string& tensor) const {
+    auto it = rank_.find(tensor);
+    return it == rank_.end() ? -1 : it->second;
+  }
 };
 
 }  // namespace
