@@ -49,6 +49,7 @@ glia::nn::Sequential build_network(const Recipe& recipe) {
   using namespace glia::nn;
   if (recipe.name == "seed") return seed_network();
   Sequential net({3, recipe.image_size, recipe.image_size});
+  if (recipe.standardize) net.add(Standardize());
   int64_t in = 3;
   for (size_t block = 0; block < recipe.widths.size(); ++block) {
     const int64_t out = recipe.widths[block];

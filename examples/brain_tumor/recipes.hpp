@@ -39,7 +39,7 @@ struct Recipe {
   // Random transforms (augment_settings) on top of the saved copies, every epoch.
   bool transform_copies = false;
   bool train_originals = false;  // the training scans themselves join their saved copies
-  bool standardize = false;      // each image to zero mean, unit variance
+  bool standardize = false;      // the network starts with nn::Standardize (per-image)
   int64_t models = 1;            // models trained per split; their logits are averaged
   // Class weights that make every training scan weigh the same in the loss, however many copies
   // it has (the saved copies number 7 per tumour scan and 10 per other scan).

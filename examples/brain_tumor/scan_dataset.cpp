@@ -1,7 +1,6 @@
 #include "scan_dataset.hpp"
 
 #include <algorithm>
-#include <cmath>
 
 #include <glia/data/image_tensor.hpp>
 
@@ -53,18 +52,6 @@ glia::data::Example ScanDataset::get(size_t index) const {
                          plane + (rows - 1 - r) * width);
       }
     }
-  }
-  if (view_.standardize) {
-    const int64_t n = x.numel();
-    double sum = 0, sum_sq = 0;
-    for (int64_t i = 0; i < n; ++i) {
-      sum += v[i];
-      sum_sq += static_cast<double>(v[i]) * v[i];
-    }
-    const double mean = sum / static_cast<double>(n);
-    const double var = std::max(sum_sq / static_cast<double>(n) - mean * mean, 0.0);
-    const float scale = static_cast<float>(1.0 / std::sqrt(var + 1e-6));
-    for (int64_t i = 0; i < n; ++i) v[i] = (v[i] - static_cast<float>(mean)) * scale;
   }
   return {x, glia::Tensor::full({1}, static_cast<float>(p.ref.label))};
 }

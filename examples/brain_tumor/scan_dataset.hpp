@@ -22,7 +22,6 @@ struct AugmentPlan {
 struct ScanView {
   bool mirrored = false;     // flipped left to right (test-time augmentation)
   bool upside_down = false;  // flipped top to bottom (test-time augmentation)
-  bool standardize = false;  // shifted and scaled to zero mean and unit variance
 };
 
 class ScanDataset : public glia::data::Dataset {

@@ -52,10 +52,8 @@ TrainingResult train_on(const std::vector<Prepared>& items, const Split& split,
   augment.settings = r.augment_settings;
   const bool transform =
       plan.augment == "online" || (plan.augment == "folder" && r.transform_copies);
-  ScanView view;
-  view.standardize = r.standardize;
-  ScanDataset train_set(items, split.train, transform ? &augment : nullptr, view);
-  ScanDataset val_set(items, split.val, nullptr, view);
+  ScanDataset train_set(items, split.train, transform ? &augment : nullptr);
+  ScanDataset val_set(items, split.val);
   glia::data::DataLoaderOptions train_options;
   train_options.batch_size = r.batch;
   train_options.shuffle = true;
@@ -108,7 +106,6 @@ std::vector<float> predict_logits(glia::nn::Module& net, const Recipe& recipe,
     ScanView view;
     view.mirrored = mirrored;
     view.upside_down = upside_down;
-    view.standardize = recipe.standardize;
     ScanDataset set(items, indices, nullptr, view);
     glia::data::DataLoaderOptions options;
     options.batch_size = 32;
