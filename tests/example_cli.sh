@@ -54,6 +54,10 @@ expect 2 "zero batch" -- "$bin" train --batch 0
 expect 2 "flag without value" -- "$bin" train --out
 expect 2 "evaluate without model" -- "$bin" evaluate --data "$work"
 expect 2 "predict without images" -- "$bin" predict --model x.glia
+expect 2 "unknown recipe setting" -- "$bin" train --recipe glia --set bogus=1
+contains "$work/err" "no setting named 'bogus'" "an unknown --set name is named"
+expect 2 "bad recipe setting value" -- "$bin" cv --data "$work" --recipe glia --set epochs=many
+contains "$work/err" "'many' is not a number" "a bad --set value is named"
 
 touch "$work/a_file"
 expect 1 "--out names a file" -- "$bin" train --out "$work/a_file"
@@ -91,6 +95,18 @@ if grep -qE "y1.pgm	0\.[0-9]{6}	(yes|no)$|y1.pgm	1\.000000	yes$" "$work/out"; th
   echo "FAIL: predict line format"; cat "$work/out"; failures=$((failures + 1)); fi
 expect 1 "predict with an unreadable image" -- "$bin" predict --model "$work/run/best.glia" "$work/data/no/broken.jpg"
 expect 1 "not a model file" -- "$bin" predict --model "$work/data/no/broken.jpg" "$work/data/yes/y1.pgm"
+
+# A recipe of two networks with a calibrated logit: the networks' files and the whole model, which
+# evaluate, predict and explain read without being told what it is.
+expect 0 "train an ensemble" -- "$bin" train --recipe glia --epochs 1 --set models=2 --set calibrate=true \
+  --set widths=4,8 --set standardize=true --out "$work/ensemble"
+for f in best.glia best-network-1.glia best-network-2.glia history.csv history-2.csv report.json; do
+  if [ -s "$work/ensemble/$f" ]; then pass=$((pass + 1)); else echo "FAIL: ensemble run lacks $f"; failures=$((failures + 1)); fi
+done
+contains "$work/ensemble/report.json" '"temperature"' "report.json records the temperature"
+contains "$work/out" "network 2 of 2" "the second network's training is announced"
+expect 0 "evaluate an ensemble" -- "$bin" evaluate --model "$work/ensemble/best.glia" --data "$work/data" --recipe glia
+expect 0 "explain an ensemble" -- "$bin" explain --model "$work/ensemble/best.glia" "$work/data/yes/y1.pgm" --out "$work/heat.png"
 
 echo "$pass passed, $failures failed"
 [ "$failures" -eq 0 ]

@@ -319,6 +319,24 @@ TEST_CASE("explain: Grad-CAM of a scan with one bright lesion peaks on the lesio
     CHECK(std::abs(peak % 14 - lesion_x / 16) <= 1);
     CHECK(std::abs(peak / 14 - lesion_y / 16) <= 1);
     CHECK(cam.heat.data()[peak] == 1.0f);
+
+    // The same network as a recipe's model wraps it: alone, and twice in an ensemble with a
+    // calibrating scale behind. The map is the same, the logit the wrapped model's.
+    auto shared = std::make_shared<glia::nn::Sequential>(net);
+    glia::nn::Sequential wrapped;
+    wrapped.add(shared);
+    auto ensemble = std::make_shared<glia::nn::Average>();
+    ensemble->add(shared).add(shared);
+    glia::nn::Sequential calibrated;
+    calibrated.add(ensemble).add(glia::nn::Dense(1, 1, false));
+    calibrated.parameters().back().data()[0] = 0.5f;
+    for (glia::nn::Sequential* model : {&wrapped, &calibrated}) {
+      const GradCam again = grad_cam(*model, glia::reshape(x, {1, 3, kImageSize, kImageSize}));
+      REQUIRE(again.heat.shape() == cam.heat.shape());
+      for (int64_t i = 0; i < cam.heat.numel(); ++i)
+        CHECK(again.heat.data()[i] == Approx(cam.heat.data()[i]).margin(1e-6));
+      CHECK(again.logit == Approx(model == &wrapped ? cam.logit : 0.5f * cam.logit));
+    }
   }
 }
 

@@ -195,53 +195,29 @@ int run_cv(CvOptions o) {
     }
     fs::create_directories(dir);
     const auto fold_start = std::chrono::steady_clock::now();
-    // Each of the recipe's models trains with its own seed; their logits are averaged.
-    std::vector<glia::train::History> histories;
-    std::vector<float> val_logits;
-    result.logits.assign(split.test_originals.size(), 0.0f);
-    for (int64_t m = 0; m < recipe.models; ++m) {
-      const std::string suffix = m == 0 ? "" : "-" + std::to_string(m + 1);
-      TrainingPlan plan;
-      plan.recipe = recipe;
-      plan.augment = o.augment;
-      plan.seed = (static_cast<uint64_t>(o.seed) * 1000 + f + 1) ^
-                  (static_cast<uint64_t>(m) * 0x9E3779B97F4A7C15ull);
-      plan.best_path = (dir / ("best" + suffix + ".glia")).string();
-      plan.state_path = (dir / ("state" + suffix + ".glia")).string();
-      plan.resume = o.resume;
-      plan.data_parallel = false;  // under mpirun each rank trains whole folds
-      const std::string model_label =
-          recipe.models > 1 ? " model " + std::to_string(m + 1) : std::string();
-      plan.on_epoch = [&](const glia::train::EpochLog& log) {
-        std::printf(
-            "  fold %zu%s epoch %lld/%lld  loss %.4f  acc %.4f  val_loss %.4f  val_acc %.4f  "
-            "%.0fs\n",
-            f + 1, model_label.c_str(), static_cast<long long>(log.epoch),
-            static_cast<long long>(recipe.epochs), log.loss, log.accuracy, log.val_loss,
-            log.val_accuracy, log.seconds);
-        std::fflush(stdout);
-      };
-      TrainingResult trained_model = train_on(items, split, plan);
-      if (m == 0) result.best_epoch = trained_model.best_epoch;
-      const std::vector<float> logits =
-          predict_logits(trained_model.net, recipe, items, split.test_originals);
-      for (size_t k = 0; k < logits.size(); ++k)
-        result.logits[k] += logits[k] / static_cast<float>(recipe.models);
-      if (recipe.calibrate) {
-        const std::vector<float> val = predict_logits(trained_model.net, recipe, items, split.val);
-        val_logits.resize(val.size(), 0.0f);
-        for (size_t k = 0; k < val.size(); ++k)
-          val_logits[k] += val[k] / static_cast<float>(recipe.models);
-      }
-      histories.push_back(std::move(trained_model.history));
-    }
-    double temperature = 1.0;
-    if (recipe.calibrate) {
-      std::vector<int> val_labels;
-      for (int i : split.val) val_labels.push_back(items[static_cast<size_t>(i)].ref.label);
-      temperature = glia::metrics::fit_temperature(val_logits, val_labels);
-      for (float& z : result.logits) z = static_cast<float>(z / temperature);
-    }
+    TrainingPlan plan;
+    plan.recipe = recipe;
+    plan.augment = o.augment;
+    plan.seed = static_cast<uint64_t>(o.seed) * 1000 + f + 1;
+    plan.best_path = (dir / "best.glia").string();
+    plan.state_path = (dir / "state.glia").string();
+    plan.resume = o.resume;
+    plan.data_parallel = false;  // under mpirun each rank trains whole folds
+    plan.on_epoch = [&](int64_t network, const glia::train::EpochLog& log) {
+      const std::string which =
+          recipe.models > 1 ? " network " + std::to_string(network + 1) : std::string();
+      std::printf(
+          "  fold %zu%s epoch %lld/%lld  loss %.4f  acc %.4f  val_loss %.4f  val_acc %.4f  "
+          "%.0fs\n",
+          f + 1, which.c_str(), static_cast<long long>(log.epoch),
+          static_cast<long long>(recipe.epochs), log.loss, log.accuracy, log.val_loss,
+          log.val_accuracy, log.seconds);
+      std::fflush(stdout);
+    };
+    FittedModel model = fit_recipe(items, split, plan);
+    result.best_epoch = model.best_epochs[0];
+    result.logits = predict_logits(model.net, recipe, items, split.test_originals);
+    const std::vector<glia::train::History>& histories = model.histories;
     std::vector<int> labels;
     for (int i : split.test_originals) labels.push_back(items[static_cast<size_t>(i)].ref.label);
     const Pooled fold_metrics = pool(result.logits, labels);
@@ -254,7 +230,8 @@ int run_cv(CvOptions o) {
           {"val", split.val.size()},
           {"test_original_scans", split.test_originals.size()}}},
         {"best_epoch", result.best_epoch},
-        {"temperature", temperature},
+        {"best_epochs", model.best_epochs},
+        {"temperature", model.temperature},
         {"val", metrics_json(histories[0][static_cast<size_t>(result.best_epoch - 1)].val_binary)},
         {"test_original_scans_metrics", pooled_json(fold_metrics)},
         {"seconds", seconds}};

@@ -22,10 +22,18 @@ size_t last_conv_block_end(const glia::nn::Sequential& net) {
   return end;
 }
 
-GradCam grad_cam(glia::nn::Sequential& net, const glia::Tensor& x) {
+namespace {
+
+bool has_conv(const glia::nn::Sequential& net) {
+  for (size_t i = 0; i < net.size(); ++i)
+    if (net[i].type_name() == "Conv2d") return true;
+  return false;
+}
+
+// Grad-CAM of one chain of layers: the heat before scaling, and the logit.
+GradCam grad_cam_of_chain(glia::nn::Sequential& net, const glia::Tensor& x) {
   GradCam cam;
   cam.block_end = last_conv_block_end(net);
-  net.eval();
   glia::Tensor activation;
   {
     glia::NoGradGuard no_grad;
@@ -41,11 +49,46 @@ GradCam grad_cam(glia::nn::Sequential& net, const glia::Tensor& x) {
   cam.logit = h.item();
   glia::sum(h).backward();
 
-  // weights: d logit / dA averaged over each channel's plane; heat: relu(sum_c w_c A_c),
-  // scaled to [0, 1].
+  // weights: d logit / dA averaged over each channel's plane; heat: relu(sum_c w_c A_c).
   const glia::Tensor weights = glia::mean(a.grad(), {2, 3}, true);           // {1, C, 1, 1}
   const glia::Tensor heat = glia::relu(glia::sum(weights * a.detach(), 1));  // {1, H, W}
   cam.heat = glia::reshape(heat, {heat.size(1), heat.size(2)}).clone();
+  return cam;
+}
+
+}  // namespace
+
+GradCam grad_cam(glia::nn::Sequential& net, const glia::Tensor& x) {
+  net.eval();
+  GradCam cam;
+  if (has_conv(net)) {
+    cam = grad_cam_of_chain(net, x);
+  } else {
+    // A recipe's model wraps its network, or an nn::Average of networks (an ensemble), in a
+    // Sequential, perhaps with a calibrating scale behind: the map is that of the network, or
+    // the sum of the networks' maps (the scale, positive, changes no map once normalised).
+    glia::check_arg(net.size() >= 1, "grad_cam", "the network has no Conv2d layer");
+    std::vector<glia::nn::Sequential*> chains;
+    if (auto* inner = net.layer_as<glia::nn::Sequential>(0)) chains.push_back(inner);
+    if (auto* ensemble = net.layer_as<glia::nn::Average>(0)) {
+      for (size_t b = 0; b < ensemble->size(); ++b) {
+        auto* chain = dynamic_cast<glia::nn::Sequential*>(&(*ensemble)[b]);
+        glia::check_arg(chain != nullptr, "grad_cam", "branch ", b, " of the ensemble is a ",
+                        (*ensemble)[b].type_name(), ", not a chain of layers");
+        chains.push_back(chain);
+      }
+    }
+    glia::check_arg(!chains.empty(), "grad_cam", "the network has no Conv2d layer");
+    for (glia::nn::Sequential* chain : chains) {
+      const GradCam one = grad_cam_of_chain(*chain, x);
+      glia::check_arg(!cam.heat.defined() || one.heat.shape() == cam.heat.shape(), "grad_cam",
+                      "the ensemble's networks give maps of different sizes");
+      cam.heat = cam.heat.defined() ? cam.heat + one.heat : one.heat;
+      cam.block_end = one.block_end;
+    }
+    glia::NoGradGuard no_grad;
+    cam.logit = net.forward(x).item();
+  }
   const float peak = glia::as_array(cam.heat).maxCoeff();
   if (peak > 0) glia::as_array(cam.heat) /= peak;
   return cam;

@@ -20,7 +20,9 @@ size_t last_conv_block_end(const glia::nn::Sequential& net);
 
 // Grad-CAM of the last conv block for one image x {1, C, H, W}: A = the block's output,
 // weights = d logit / dA averaged over space (through glia's autograd), heat = relu(sum_c w_c A_c)
-// scaled to [0, 1]. `net` must end in the logit (no final sigmoid).
+// scaled to [0, 1]. `net` must end in the logit (no final sigmoid). For a recipe's model that
+// wraps its network (or an nn::Average of networks) the map is the network's (the sum of the
+// networks' maps); block_end then refers to the (last) network's layers.
 GradCam grad_cam(glia::nn::Sequential& net, const glia::Tensor& x);
 
 // The heat map resized to the image, in a blue-to-red colour map, blended over it (BGR in,

@@ -87,7 +87,7 @@ struct Sets {
 };
 
 // Loads the images, preprocesses them into the cache, and splits them.
-Sets load_sets(const TrainOptions& o, int image_size, uint64_t seed) {
+Sets load_sets(const TrainOptions& o, const Recipe& recipe, uint64_t seed) {
   Sets sets;
   std::vector<ImageRef> refs;
   std::vector<Image> generated;
@@ -111,14 +111,16 @@ Sets load_sets(const TrainOptions& o, int image_size, uint64_t seed) {
         "built-in synthetic data: " + count_of(static_cast<long>(refs.size()), "generated scan") +
         " (use --data DIR for real images)";
   }
-  sets.prepared = prepare_images(refs, o.strict, generated, image_size);
+  sets.prepared = prepare_images(refs, o.strict, generated, recipe.image_size);
 
   std::vector<int> original_items, augmented_items;
   for (size_t i = 0; i < sets.prepared.items.size(); ++i) {
     (sets.prepared.items[i].ref.augmented ? augmented_items : original_items)
         .push_back(static_cast<int>(i));
   }
-  const std::vector<int>& pool = o.augment == "folder" ? augmented_items : original_items;
+  std::vector<int> pool = o.augment == "folder" ? augmented_items : original_items;
+  if (o.augment == "folder" && recipe.train_originals)
+    pool.insert(pool.end(), original_items.begin(), original_items.end());
   sets.split = o.split == "paper" ? paper_split(pool, seed)
                                   : grouped_split(sets.prepared.items, pool, original_items, seed);
   if (sets.split.train.empty() || sets.split.val.empty() || sets.split.test.empty()) {
@@ -152,28 +154,9 @@ std::vector<int> labels_of(const std::vector<Prepared>& items, const std::vector
   return labels;
 }
 
-int run_train(const TrainOptions& given) {
-  TrainOptions o = given;
-  const bool resume = !o.resume.empty();
-  std::unique_ptr<ScratchFolder> scratch;
-  if (ranks() > 1) {
-    if (resume) throw UsageError("--resume is not supported under mpirun with several ranks");
-    if (!is_root()) {
-      scratch = std::make_unique<ScratchFolder>();
-      o.out = scratch->path();
-      o.force = true;
-    }
-  }
-  std::unique_ptr<RunFolder> folder;
-  if (resume) {
-    folder = std::make_unique<RunFolder>(o.resume, true, false);
-    o = from_json(folder->read_options(), o.resume);
-    if (fs::exists(folder->file("report.json"))) {
-      std::printf("the run in %s has finished; nothing to resume\n", o.out.c_str());
-      return 0;
-    }
-    glia::set_isa(*glia::parse_isa(o.isa));
-  }
+// The recipe with the options applied; fills the options' defaults from it (run.json records
+// what the run used).
+Recipe resolve_recipe(TrainOptions& o) {
   Recipe recipe = recipe_named(o.recipe);
   const bool synthetic = o.data.empty();
   if (!synthetic && !fs::is_directory(o.data)) {
@@ -199,20 +182,10 @@ int run_train(const TrainOptions& given) {
         (synthetic || !fs::is_directory(fs::path(o.data) / "augmented data")))
       o.augment = "online";
   }
-  apply_threads(o.threads);
-  o.threads = glia::num_threads();
-  o.isa = glia::isa_name(glia::active_isa());
-  if (!resume) {
-    if (o.out.empty()) o.out = default_out(o.recipe, o.split, o.seed);
-    folder = std::make_unique<RunFolder>(o.out, false, o.force);
-    folder->write_options(to_json(o));
-  }
-  const auto wall_start = std::chrono::steady_clock::now();
-  const uint64_t seed = static_cast<uint64_t>(o.seed);
-  glia::manual_seed(seed);
+  return recipe;
+}
 
-  Sets sets = load_sets(o, recipe.image_size, seed);
-  const std::vector<Prepared>& items = sets.prepared.items;
+void print_setup(const TrainOptions& o, const Sets& sets, bool resume) {
   for (const SkippedFile& s : sets.prepared.skipped) {
     std::cerr << kWarningPrefix << "skipped '" << s.relative << "': " << s.reason << "\n";
   }
@@ -224,14 +197,13 @@ int run_train(const TrainOptions& given) {
   std::printf("recipe %s, split %s (seed %ld), augment %s: train %zu, val %zu, test %zu",
               o.recipe.c_str(), o.split.c_str(), o.seed, o.augment.c_str(), sets.split.train.size(),
               sets.split.val.size(), sets.split.test.size());
-  const bool grouped = o.split == "grouped";
-  if (grouped) {
+  if (o.split == "grouped") {
     std::printf(", test original scans %zu; %s, %s merged", sets.split.test_originals.size(),
                 count_of(sets.split.groups, "scan group").c_str(),
                 count_of(sets.split.duplicate_merges, "duplicate scan").c_str());
   }
   std::printf("\n");
-  if (!grouped) {
+  if (o.split != "grouped") {
     std::printf(
         "warning: the paper split shuffles augmented copies, so copies of one scan sit in "
         "train and test; its test figures are optimistic (use --split grouped)\n");
@@ -245,84 +217,65 @@ int run_train(const TrainOptions& given) {
         "batch norm synchronised; only rank 0 writes\n",
         ranks(), static_cast<long>(o.batch / ranks()));
   std::fflush(stdout);
+}
 
-  TrainingPlan plan;
-  plan.recipe = recipe;
-  plan.augment = o.augment;
-  plan.seed = seed;
-  plan.best_path = folder->file("best.glia");
-  plan.state_path = folder->file("state.glia");
-  plan.resume = resume;
+// Keras-style progress: "Epoch 3/24", a bar during the epoch, the epoch's figures after it.
+void show_progress(TrainingPlan& plan, size_t train_size, int64_t networks) {
+  auto bar = std::make_shared<std::unique_ptr<ProgressBar>>();
   const bool interactive = isatty(STDOUT_FILENO);
-  std::unique_ptr<ProgressBar> bar;
-  glia::train::History so_far;
-  plan.on_batch = [&](const glia::train::Progress& p) {
+  plan.on_batch = [=](int64_t network, const glia::train::Progress& p) {
+    if (p.batch == 1 && p.epoch == 1 && networks > 1) {
+      std::printf("network %lld of %lld\n", static_cast<long long>(network + 1),
+                  static_cast<long long>(networks));
+    }
     if (p.batch == 1) {
       std::printf("Epoch %lld/%lld\n", static_cast<long long>(p.epoch),
                   static_cast<long long>(p.epochs));
       std::fflush(stdout);
-      bar = std::make_unique<ProgressBar>(p.total_examples, interactive);
+      *bar = std::make_unique<ProgressBar>(p.total_examples, interactive);
     }
-    bar->update(p.examples, p.loss, p.accuracy);
+    (*bar)->update(p.examples, p.loss, p.accuracy);
   };
-  plan.on_epoch = [&](const glia::train::EpochLog& log) {
+  plan.on_epoch = [=](int64_t, const glia::train::EpochLog& log) {
     char line[256];
     std::snprintf(line, sizeof(line),
                   "%zu/%zu - %.0fs - loss: %.4f - acc: %.4f - val_loss: %.4f - val_acc: %.4f",
-                  sets.split.train.size(), sets.split.train.size(), log.seconds, log.loss,
-                  log.accuracy, log.val_loss, log.val_accuracy);
-    if (bar) bar->finish(line);
-    so_far.push_back(log);
+                  train_size, train_size, log.seconds, log.loss, log.accuracy, log.val_loss,
+                  log.val_accuracy);
+    if (*bar) (*bar)->finish(line);
   };
-  if (ranks() > 1) {
-    // Every rank must train on the same data with the same settings.
-    TrainOptions shared = o;
-    shared.out.clear();
-    std::string inputs = to_json(shared).dump();
-    for (const Prepared& p : items)
-      inputs += "\n" + p.ref.relative + "\t" + std::to_string(p.ref.label);
-    require_agreement("the data and the options", inputs);
-  }
-  TrainingResult result = train_on(items, sets.split, plan);
-  require_agreement("the trained weights", weights_fingerprint(result.net));
+}
 
-  // Test the best-validation weights, as the seed did.
-  auto metrics_on = [&](const std::vector<int>& part) {
-    return glia::metrics::binary_metrics(predict_logits(result.net, recipe, items, part),
-                                         labels_of(items, part));
-  };
-  const glia::metrics::BinaryMetrics test = metrics_on(sets.split.test);
-  glia::metrics::BinaryMetrics test_originals;
-  if (grouped) test_originals = metrics_on(sets.split.test_originals);
-  const glia::train::EpochLog& best = result.history[static_cast<size_t>(result.best_epoch - 1)];
-  const double wall =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+struct Tested {
+  glia::metrics::BinaryMetrics test, test_originals;
+};
 
-  std::printf("best epoch %lld (%s %.4f), weights in %s\n",
-              static_cast<long long>(result.best_epoch), recipe.monitor.c_str(),
-              recipe.monitor == "val_loss" ? best.val_loss : best.val_accuracy,
-              plan.best_path.c_str());
-  print_metrics("val (best epoch)", best.val_binary);
-  print_metrics("test", test);
-  if (grouped) print_metrics("test original scans", test_originals);
-  std::printf("wall time %.1f s, peak memory %.0f MB\n", wall, peak_rss_mb());
-
+// history.csv, the learning curves and report.json of a finished run.
+void write_outputs(const RunFolder& folder, const TrainOptions& o, const Sets& sets,
+                   const FittedModel& model, const Tested& tested, double wall) {
+  const glia::train::History& history = model.histories[0];
   std::vector<double> loss, val_loss, acc, val_acc, seconds;
-  for (const glia::train::EpochLog& r : result.history) {
+  for (const FittedModel::History& h : model.histories) {
+    for (const glia::train::EpochLog& r : h) seconds.push_back(r.seconds);
+  }
+  for (const glia::train::EpochLog& r : history) {
     loss.push_back(r.loss);
     val_loss.push_back(r.val_loss);
     acc.push_back(r.accuracy);
     val_acc.push_back(r.val_accuracy);
-    seconds.push_back(r.seconds);
   }
-  glia::io::write_file_atomically(folder->file("history.csv"), history_csv(result.history));
-  glia::io::write_file_atomically(folder->file("loss.svg"),
+  for (size_t k = 0; k < model.histories.size(); ++k) {
+    const std::string name = k == 0 ? "history.csv" : "history-" + std::to_string(k + 1) + ".csv";
+    glia::io::write_file_atomically(folder.file(name), history_csv(model.histories[k]));
+  }
+  glia::io::write_file_atomically(folder.file("loss.svg"),
                                   learning_curve_svg("Loss", "loss", loss, val_loss));
-  glia::io::write_file_atomically(folder->file("accuracy.svg"),
+  glia::io::write_file_atomically(folder.file("accuracy.svg"),
                                   learning_curve_svg("Accuracy", "accuracy", acc, val_acc));
 
+  const bool grouped = o.split == "grouped";
   Json report = to_json(o);
-  report["data"] = synthetic ? std::string("built-in synthetic") : o.data;
+  report["data"] = o.data.empty() ? std::string("built-in synthetic") : o.data;
   Json counts;
   counts["train"] = sets.split.train.size();
   counts["val"] = sets.split.val.size();
@@ -333,10 +286,12 @@ int run_train(const TrainOptions& given) {
     counts["duplicate_scans_merged"] = sets.split.duplicate_merges;
   }
   report["counts"] = counts;
-  report["best_epoch"] = result.best_epoch;
-  report["val"] = metrics_json(best.val_binary);
-  report["test"] = metrics_json(test);
-  if (grouped) report["test_original_scans"] = metrics_json(test_originals);
+  report["best_epoch"] = model.best_epochs[0];
+  if (model.best_epochs.size() > 1) report["best_epochs"] = model.best_epochs;
+  report["temperature"] = model.temperature;
+  report["val"] = metrics_json(history[static_cast<size_t>(model.best_epochs[0] - 1)].val_binary);
+  report["test"] = metrics_json(tested.test);
+  if (grouped) report["test_original_scans"] = metrics_json(tested.test_originals);
   Json skipped = Json::array();
   for (const SkippedFile& s : sets.prepared.skipped) {
     skipped.push_back({{"file", s.relative}, {"reason", s.reason}});
@@ -352,7 +307,95 @@ int run_train(const TrainOptions& given) {
         "paper split: augmented copies of one scan are in train and test, so test figures are "
         "optimistic";
   }
-  glia::io::write_file_atomically(folder->file("report.json"), report.dump(2) + "\n");
+  glia::io::write_file_atomically(folder.file("report.json"), report.dump(2) + "\n");
+}
+
+int run_train(const TrainOptions& given) {
+  TrainOptions o = given;
+  const bool resume = !o.resume.empty();
+  std::unique_ptr<ScratchFolder> scratch;
+  if (ranks() > 1) {
+    if (resume) throw UsageError("--resume is not supported under mpirun with several ranks");
+    if (!is_root()) {
+      scratch = std::make_unique<ScratchFolder>();
+      o.out = scratch->path();
+      o.force = true;
+    }
+  }
+  std::unique_ptr<RunFolder> folder;
+  if (resume) {
+    folder = std::make_unique<RunFolder>(o.resume, true, false);
+    o = from_json(folder->read_options(), o.resume);
+    if (fs::exists(folder->file("report.json"))) {
+      std::printf("the run in %s has finished; nothing to resume\n", o.out.c_str());
+      return 0;
+    }
+    glia::set_isa(*glia::parse_isa(o.isa));
+  }
+  const Recipe recipe = resolve_recipe(o);
+  apply_threads(o.threads);
+  o.threads = glia::num_threads();
+  o.isa = glia::isa_name(glia::active_isa());
+  if (!resume) {
+    if (o.out.empty()) o.out = default_out(o.recipe, o.split, o.seed);
+    folder = std::make_unique<RunFolder>(o.out, false, o.force);
+    folder->write_options(to_json(o));
+  }
+  const auto wall_start = std::chrono::steady_clock::now();
+  const uint64_t seed = static_cast<uint64_t>(o.seed);
+  glia::manual_seed(seed);
+
+  const Sets sets = load_sets(o, recipe, seed);
+  const std::vector<Prepared>& items = sets.prepared.items;
+  print_setup(o, sets, resume);
+  if (ranks() > 1) {
+    // Every rank must train on the same data with the same settings.
+    TrainOptions shared = o;
+    shared.out.clear();
+    std::string inputs = to_json(shared).dump();
+    for (const Prepared& p : items)
+      inputs += "\n" + p.ref.relative + "\t" + std::to_string(p.ref.label);
+    require_agreement("the data and the options", inputs);
+  }
+
+  TrainingPlan plan;
+  plan.recipe = recipe;
+  plan.augment = o.augment;
+  plan.seed = seed;
+  plan.best_path = folder->file("best.glia");
+  plan.state_path = folder->file("state.glia");
+  plan.resume = resume;
+  show_progress(plan, sets.split.train.size(), recipe.models);
+  FittedModel model = fit_recipe(items, sets.split, plan);
+  require_agreement("the trained weights", weights_fingerprint(model.net));
+
+  // Test the kept weights (the best validation epoch's, for the seed recipe, as the seed did).
+  auto metrics_on = [&](const std::vector<int>& part) {
+    return glia::metrics::binary_metrics(predict_logits(model.net, recipe, items, part),
+                                         labels_of(items, part));
+  };
+  Tested tested;
+  tested.test = metrics_on(sets.split.test);
+  if (o.split == "grouped") tested.test_originals = metrics_on(sets.split.test_originals);
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+
+  const glia::train::EpochLog& kept =
+      model.histories[0][static_cast<size_t>(model.best_epochs[0] - 1)];
+  if (recipe.monitor == "last") {
+    std::printf("kept the last epoch, weights in %s\n", plan.best_path.c_str());
+  } else {
+    std::printf("best epoch %lld (%s %.4f), weights in %s\n",
+                static_cast<long long>(model.best_epochs[0]), recipe.monitor.c_str(),
+                recipe.monitor == "val_loss" ? kept.val_loss : kept.val_accuracy,
+                plan.best_path.c_str());
+  }
+  if (recipe.calibrate) std::printf("temperature %.4f (fitted on val)\n", model.temperature);
+  print_metrics("val (kept epoch)", kept.val_binary);
+  print_metrics("test", tested.test);
+  if (o.split == "grouped") print_metrics("test original scans", tested.test_originals);
+  std::printf("wall time %.1f s, peak memory %.0f MB\n", wall, peak_rss_mb());
+  write_outputs(*folder, o, sets, model, tested, wall);
   std::printf("wrote %s/{history.csv, loss.svg, accuracy.svg, best.glia, report.json}\n",
               o.out.c_str());
   return 0;

@@ -69,15 +69,17 @@ TrainingResult train_on(const std::vector<Prepared>& items, const Split& split,
   trainer.set_label_smoothing(r.label_smoothing);
   if (r.scan_balance) trainer.set_class_weights(scan_balancing_weights(items, split.train));
   const bool keep_last = r.monitor == "last";
-  auto checkpoint = std::make_shared<glia::train::ModelCheckpoint>(
-      plan.best_path, keep_last ? "val_loss" : r.monitor);
-  trainer.add_callback(checkpoint);
+  std::shared_ptr<glia::train::ModelCheckpoint> checkpoint;
+  if (!keep_last) {
+    checkpoint = std::make_shared<glia::train::ModelCheckpoint>(plan.best_path, r.monitor);
+    trainer.add_callback(checkpoint);
+  }
   trainer.add_callback(std::make_shared<glia::train::LambdaCallback>(
       [&](const glia::train::EpochLog& log) {
-        if (plan.on_epoch) plan.on_epoch(log);
+        if (plan.on_epoch) plan.on_epoch(plan.network, log);
       },
       [&](const glia::train::Progress& p) {
-        if (plan.on_batch) plan.on_batch(p);
+        if (plan.on_batch) plan.on_batch(plan.network, p);
       }));
   // Under mpirun: each rank a part of every batch, gradients averaged (a no-op alone).
   if (plan.data_parallel) make_data_parallel(result.net, train_options, trainer);
@@ -97,6 +99,52 @@ TrainingResult train_on(const std::vector<Prepared>& items, const Split& split,
   }
   result.net.eval();
   return result;
+}
+
+FittedModel fit_recipe(const std::vector<Prepared>& items, const Split& split,
+                       const TrainingPlan& plan) {
+  const Recipe& r = plan.recipe;
+  FittedModel fitted;
+  // One network alone is the model file; several, or a calibrated one, are kept in files of
+  // their own and the model file holds what combines them.
+  const bool combined = r.models > 1 || r.calibrate;
+  const std::string stem = plan.best_path.substr(0, plan.best_path.rfind('.'));
+  auto ensemble = std::make_shared<glia::nn::Average>();
+  for (int64_t m = 0; m < r.models; ++m) {
+    TrainingPlan one = plan;
+    one.seed = plan.seed ^ (static_cast<uint64_t>(m) * 0x9E3779B97F4A7C15ull);
+    if (combined) {
+      one.best_path = stem + "-network-" + std::to_string(m + 1) + ".glia";
+      if (!plan.state_path.empty())
+        one.state_path = plan.state_path.substr(0, plan.state_path.rfind('.')) + "-" +
+                         std::to_string(m + 1) + ".glia";
+    }
+    one.network = m;
+    TrainingResult trained = train_on(items, split, one);
+    fitted.histories.push_back(std::move(trained.history));
+    fitted.best_epochs.push_back(trained.best_epoch);
+    ensemble->add(std::make_shared<glia::nn::Sequential>(std::move(trained.net)));
+  }
+  const int size = r.image_size;
+  fitted.net = glia::nn::Sequential({3, size, size});
+  if (r.models == 1) {
+    fitted.net.add(ensemble->branch(0));
+  } else {
+    fitted.net.add(ensemble);
+  }
+  if (r.calibrate) {
+    // Temperature scaling: the logit divided by T, as a last Dense(1, 1) of weight 1 / T.
+    std::vector<int> labels;
+    for (int i : split.val) labels.push_back(items[static_cast<size_t>(i)].ref.label);
+    fitted.temperature =
+        glia::metrics::fit_temperature(predict_logits(fitted.net, r, items, split.val), labels);
+    auto scale = std::make_shared<glia::nn::Dense>(1, 1, false);
+    scale->weight().data()[0] = static_cast<float>(1.0 / fitted.temperature);
+    fitted.net.add(scale);
+  }
+  fitted.net.eval();
+  if (combined) glia::save(fitted.net, plan.best_path);
+  return fitted;
 }
 
 std::vector<float> predict_logits(glia::nn::Module& net, const Recipe& recipe,
