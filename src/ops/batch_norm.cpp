@@ -159,37 +159,44 @@ Tensor batch_norm_impl(const Tensor& x, const Tensor& gamma, const Tensor& beta,
              // before any element is written.
              Tensor gx = need_x ? (g.is_exclusive() ? g : Tensor::empty(x.shape())) : Tensor();
              Tensor ggamma = Tensor::empty({l.channels}), gbeta = Tensor::empty({l.channels});
-             // Synchronised: the per-channel sums of every replica, before dx is written.
-             std::vector<double> global_sums;
-             if (synced && need_x) {
-               global_sums.resize(2 * static_cast<size_t>(l.channels));
-               parallel_for(l.channels, [&](int64_t c) {
-                 const float mu = mean.data()[c], inv = invstd.data()[c];
-                 double sum_dy = 0.0, sum_dy_xhat = 0.0;
-                 for (int64_t n = 0; n < l.batch; ++n) {
-                   const auto dy = plane_of(g, l, n, c);
-                   sum_dy += dy.sum();
-                   sum_dy_xhat += (dy * ((plane_of(x, l, n, c) - mu) * inv)).sum();
-                 }
-                 global_sums[2 * static_cast<size_t>(c)] = sum_dy;
-                 global_sums[2 * static_cast<size_t>(c) + 1] = sum_dy_xhat;
-               });
-               reduce(global_sums);
-             }
-             parallel_for(l.channels, [&](int64_t c) {
+             // Per channel: sum dy and sum dy * xhat over this replica's batch.
+             auto local_sums = [&](int64_t c, double& sum_dy, double& sum_dy_xhat) {
                const float mu = mean.data()[c], inv = invstd.data()[c];
-               double sum_dy = 0.0, sum_dy_xhat = 0.0;
+               sum_dy = 0.0;
+               sum_dy_xhat = 0.0;
                for (int64_t n = 0; n < l.batch; ++n) {
                  const auto dy = plane_of(g, l, n, c);
                  sum_dy += dy.sum();
                  sum_dy_xhat += (dy * ((plane_of(x, l, n, c) - mu) * inv)).sum();
                }
+             };
+             // Synchronised: the sums of every replica, before dx is written; this replica's
+             // own stay for its gamma and beta gradients.
+             std::vector<double> local, global;
+             if (synced && need_x) {
+               local.resize(2 * static_cast<size_t>(l.channels));
+               parallel_for(l.channels, [&](int64_t c) {
+                 local_sums(c, local[2 * static_cast<size_t>(c)],
+                            local[2 * static_cast<size_t>(c) + 1]);
+               });
+               global = local;
+               reduce(global);
+             }
+             parallel_for(l.channels, [&](int64_t c) {
+               const float mu = mean.data()[c], inv = invstd.data()[c];
+               double sum_dy = 0.0, sum_dy_xhat = 0.0;
+               if (local.empty()) {
+                 local_sums(c, sum_dy, sum_dy_xhat);
+               } else {
+                 sum_dy = local[2 * static_cast<size_t>(c)];
+                 sum_dy_xhat = local[2 * static_cast<size_t>(c) + 1];
+               }
                ggamma.data()[c] = static_cast<float>(sum_dy_xhat);
                gbeta.data()[c] = static_cast<float>(sum_dy);
                if (!need_x) return;
                if (synced) {
-                 sum_dy = global_sums[2 * static_cast<size_t>(c)];
-                 sum_dy_xhat = global_sums[2 * static_cast<size_t>(c) + 1];
+                 sum_dy = global[2 * static_cast<size_t>(c)];
+                 sum_dy_xhat = global[2 * static_cast<size_t>(c) + 1];
                }
                const float gamma_inv = gamma.data()[c] * inv;
                if (!training) {
