@@ -67,6 +67,24 @@ CLI::Option* add_recipe_option(CLI::App& command, std::string& recipe,
       ->capture_default_str();
 }
 
+CLI::Option* add_settings_option(CLI::App& command, std::vector<std::string>& settings) {
+  return command.add_option(
+      "--set", settings,
+      "change one of the recipe's settings, NAME=VALUE (repeatable): " + setting_names());
+}
+
+Recipe recipe_with(const std::string& name, const std::vector<std::string>& settings) {
+  Recipe recipe = recipe_named(name);
+  for (const std::string& setting : settings) {
+    try {
+      apply_setting(recipe, setting);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+  }
+  return recipe;
+}
+
 void add_max_pixels_option(CLI::App& command) {
   command
       .add_option_function<long>(

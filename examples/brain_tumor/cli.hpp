@@ -4,10 +4,12 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "errors.hpp"
+#include "recipes.hpp"
 
 namespace brain_tumor {
 
@@ -31,6 +33,12 @@ void apply_threads(int threads);
 // --recipe seed|glia, with what it means for this command.
 CLI::Option* add_recipe_option(CLI::App& command, std::string& recipe,
                                const std::string& description);
+
+// --set NAME=VALUE (repeatable) on a command: one of the recipe's settings changed.
+CLI::Option* add_settings_option(CLI::App& command, std::vector<std::string>& settings);
+
+// The named recipe with --set's settings applied; UsageError names a bad one.
+Recipe recipe_with(const std::string& name, const std::vector<std::string>& settings);
 
 // --max-pixels N on a command that reads images: the largest image it decodes (the header's
 // width x height, checked before any pixel is decoded). Default glia::io::kDefaultMaxPixels.

@@ -87,16 +87,8 @@ struct FoldResult {
 };
 
 int run_cv(CvOptions o) {
-  const Recipe base = recipe_named(o.recipe);
-  Recipe recipe = base;
+  Recipe recipe = recipe_with(o.recipe, o.settings);
   if (o.epochs) recipe.epochs = o.epochs;
-  for (const std::string& setting : o.settings) {
-    try {
-      apply_setting(recipe, setting);
-    } catch (const std::invalid_argument& e) {
-      throw UsageError(e.what());
-    }
-  }
   if (!fs::is_directory(o.data)) throw DataError("data folder '" + o.data + "' does not exist");
   if (o.augment.empty()) o.augment = recipe.augment;
   const Catalog catalog = scan_data_dir(o.data);
@@ -415,9 +407,7 @@ Command add_cv_command(CLI::App& app) {
       ->check(whole_number(1, 100000));
   cmd->add_option("--augment", options->augment, "folder, online or none (default: the recipe's)")
       ->check(CLI::IsMember({"none", "folder", "online"}));
-  cmd->add_option(
-      "--set", options->settings,
-      "change one of the recipe's settings, NAME=VALUE (repeatable): " + setting_names());
+  add_settings_option(*cmd, options->settings);
   cmd->add_option("--out", options->out, "output folder (default runs/cv-<recipe>-seed<N>)");
   cmd->add_flag("--force", options->force, "write into --out even if it already holds files");
   cmd->add_flag("--resume", options->resume,

@@ -17,6 +17,7 @@ namespace brain_tumor {
 namespace {
 
 struct EvaluateOptions {
+  std::vector<std::string> settings;  // --set, for the test-time augmentation
   std::string model, data, predictions, recipe = "seed";
   bool strict = false;
   int threads = 0;
@@ -25,7 +26,7 @@ struct EvaluateOptions {
 int run_evaluate(const EvaluateOptions& o) {
   apply_threads(o.threads);
   glia::nn::Sequential net = load_for_inference(o.model);
-  const Recipe recipe = recipe_named(o.recipe);
+  const Recipe recipe = recipe_with(o.recipe, o.settings);
   const PreparedSet set = prepare_images(list_class_folders(o.data), o.strict, {}, input_size(net));
   for (const SkippedFile& s : set.skipped) {
     std::cerr << kWarningPrefix << "skipped '" << s.relative << "': " << s.reason << "\n";
@@ -76,7 +77,8 @@ Command add_evaluate_command(CLI::App& app) {
                 "stop at the first unreadable image instead of skipping it");
   add_recipe_option(*cmd, options->recipe,
                     "the recipe the model was trained with; glia averages the logits of the image "
-                    "and its mirror");
+                    "and its mirrors");
+  add_settings_option(*cmd, options->settings);
   add_threads_option(*cmd, options->threads);
   add_max_pixels_option(*cmd);
   return {cmd, [options] { return run_evaluate(*options); }};

@@ -16,6 +16,7 @@ namespace brain_tumor {
 namespace {
 
 struct PredictOptions {
+  std::vector<std::string> settings;  // --set, for the test-time augmentation
   std::string model, recipe = "seed", save_inputs;
   std::vector<std::string> images;
   int threads = 0;
@@ -23,7 +24,7 @@ struct PredictOptions {
 
 int run_predict(const PredictOptions& o) {
   apply_threads(o.threads);
-  const Recipe recipe = recipe_named(o.recipe);
+  const Recipe recipe = recipe_with(o.recipe, o.settings);
   glia::nn::Sequential net = load_for_inference(o.model);
   int failures = 0;
   std::vector<Prepared> items;
@@ -71,7 +72,8 @@ Command add_predict_command(CLI::App& app) {
   cmd->add_option("images", options->images, "the images")->required();
   add_recipe_option(*cmd, options->recipe,
                     "the recipe the model was trained with; glia averages the logits of the image "
-                    "and its mirror");
+                    "and its mirrors");
+  add_settings_option(*cmd, options->settings);
   cmd->add_option("--save-inputs", options->save_inputs,
                   "also write each image as the network sees it (cropped and resized) to "
                   "DIR/000.png, DIR/001.png, ... in the order of the readable images");

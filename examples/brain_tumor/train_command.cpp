@@ -157,17 +157,10 @@ std::vector<int> labels_of(const std::vector<Prepared>& items, const std::vector
 // The recipe with the options applied; fills the options' defaults from it (run.json records
 // what the run used).
 Recipe resolve_recipe(TrainOptions& o) {
-  Recipe recipe = recipe_named(o.recipe);
+  Recipe recipe = recipe_with(o.recipe, o.settings);
   const bool synthetic = o.data.empty();
   if (!synthetic && !fs::is_directory(o.data)) {
     throw DataError("data folder '" + o.data + "' does not exist");
-  }
-  for (const std::string& setting : o.settings) {
-    try {
-      apply_setting(recipe, setting);
-    } catch (const std::invalid_argument& e) {
-      throw UsageError(e.what());
-    }
   }
   if (o.epochs) recipe.epochs = o.epochs;
   if (!o.epochs && synthetic) recipe.epochs = 8;
@@ -445,10 +438,7 @@ Command add_train_command(CLI::App& app) {
                       "augmented data exists); online: random Keras-style transforms every "
                       "epoch; none: the preprocessed originals only")
           ->check(CLI::IsMember({"none", "folder", "online"})));
-  run_options.push_back(cmd->add_option("--set", options->settings,
-                                        "change one of the recipe's settings, NAME=VALUE "
-                                        "(repeatable): " +
-                                            setting_names()));
+  run_options.push_back(add_settings_option(*cmd, options->settings));
   run_options.push_back(cmd->add_option(
       "--out", options->out, "output folder (default runs/<recipe>-<split>-seed<N>-<time>)"));
   run_options.push_back(
