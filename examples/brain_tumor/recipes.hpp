@@ -4,11 +4,13 @@
 //   batch 32, 24 epochs, the best validation accuracy kept; the saved augmented copies when the
 //   data has them.
 // glia: this project's recipe, from the library's own pieces (docs/results.md says what each
-//   part buys): a deeper network of 3x3 conv-BN-ReLU blocks with pooling, global average
-//   pooling and dropout on 128x128 inputs; the seed's saved augmented copies of the training
-//   scans (online augmentation with the seed's ranges when the data has none); AdamW with a
-//   cosine schedule over 10 epochs; label smoothing; the lowest validation loss kept; horizontal
-//   flips as test-time augmentation.
+//   part buys): two networks whose logits are averaged (nn::Average), each starting with
+//   per-image standardisation (nn::Standardize) and going on with five blocks of 3x3
+//   conv-BN-ReLU (16 to 256 channels) with pooling between, global average pooling and dropout,
+//   on 96x96 inputs; the seed's saved augmented copies of the training scans (online
+//   augmentation with the seed's ranges when the data has none); AdamW with a cosine schedule
+//   over 10 epochs; label smoothing; the last epoch kept; horizontal and vertical flips as
+//   test-time augmentation.
 #pragma once
 
 #include <cstdint>
