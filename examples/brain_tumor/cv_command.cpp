@@ -154,11 +154,11 @@ int run_cv(CvOptions o) {
       items, train_pool, originals, static_cast<int>(o.folds), static_cast<uint64_t>(o.seed));
   std::printf(
       "cv: recipe %s, %ld folds (seed %ld) over %zu original scans in %d groups "
-      "(%d duplicates merged), augment %s, %s each, %d threads (%s)\n",
+      "(%d duplicates merged), augment %s, %s each, %s (%s)\n",
       o.recipe.c_str(), o.folds, o.seed, originals.size(), folds[0].groups,
       folds[0].duplicate_merges, o.augment.c_str(),
-      count_of(static_cast<long>(recipe.epochs), "epoch").c_str(), glia::num_threads(),
-      glia::isa_name(glia::active_isa()));
+      count_of(static_cast<long>(recipe.epochs), "epoch").c_str(),
+      count_of(glia::num_threads(), "thread").c_str(), glia::isa_name(glia::active_isa()));
   std::fflush(stdout);
 
   std::vector<FoldResult> results(folds.size());
