@@ -1,37 +1,77 @@
 #!/usr/bin/env bash
-# Reproduces the cross-validation tables in docs/results.md: brain_tumor cv (5 folds) of a recipe
-# with seeds 1, 2, 3 (about 25 minutes per seed on 2 cores for the glia recipe), then, for the
-# glia recipe, every fold's model again without its test-time flips (the ablation row), and
-# prints the tables. Finished seeds are skipped, so an interrupted run can be started again.
-# usage: examples/brain_tumor/reproduce_cv.sh BRAIN_TUMOR_BINARY DATA_DIR OUT_DIR [RECIPE]
+# Reproduces the cross-validation tables in docs/results.md. Every run is brain_tumor cv with 5
+# folds; finished runs are skipped and an interrupted one resumes, so the script can simply be
+# started again.
+#
+#   reproduce_cv.sh BRAIN_TUMOR DATA OUT glia      the glia recipe, seeds 1, 2, 3 (about 25 minutes
+#                                                  each on 2 cores), then every fold's model again
+#                                                  with fewer test-time flips (the TTA rows)
+#   reproduce_cv.sh BRAIN_TUMOR DATA OUT seed      the seed recipe, seeds 1, 2, 3 (about 30 minutes each)
+#   reproduce_cv.sh BRAIN_TUMOR DATA OUT ablation  the tuning path on seed 102, one thread (as the
+#                                                  tuning runs were made): each row changes one
+#                                                  thing (about 4 hours in all)
+#
+# Then it prints the tables (summarize_cv.py).
 set -euo pipefail
-binary=$1 data=$(cd "$2" && pwd) out=$3 recipe=${4:-glia}
+binary=$1 data=$(cd "$2" && pwd) out=$3 what=${4:-glia}
 mkdir -p "$out"
-for seed in 1 2 3; do
-  run="$out/$recipe-seed$seed"
-  if [ ! -f "$run/cv.json" ]; then
-    if [ -f "$run/run.json" ]; then resume=(--resume); else resume=(--force); fi
-    "$binary" cv --data "$data" --folds 5 --seed "$seed" --recipe "$recipe" --out "$run" \
-      "${resume[@]}" > "$run.log" 2>&1
-  fi
-  # Each fold's model on its own test scans without flips: the same predictions with the
-  # recipe's test-time augmentation switched off.
-  if [ "$recipe" = glia ] && [ ! -f "$run/oof_predictions_no_tta.tsv" ]; then
-    rows=$(mktemp)
-    for fold_dir in "$run"/fold-*; do
-      fold=${fold_dir##*-}
-      scans=$(mktemp -d)
-      mkdir -p "$scans/yes" "$scans/no"
-      awk -F'\t' -v f="$fold" 'NR > 1 && $4 == f { print $1 }' "$run/oof_predictions.tsv" |
-        while IFS= read -r rel; do ln -s "$data/$rel" "$scans/$rel"; done
-      "$binary" evaluate --model "$fold_dir/best.glia" --data "$scans" --recipe seed \
-        --predictions "$scans/p.tsv" > /dev/null
-      awk -v f="$fold" 'NR > 1 { print $0 "\t" f }' "$scans/p.tsv" >> "$rows"
-      rm -rf "$scans"
+
+run_cv() {  # run_cv NAME ARGS...: brain_tumor cv into $out/NAME unless it has finished
+  local run="$out/$1"
+  shift
+  [ -f "$run/cv.json" ] && return 0
+  local resume=(--force)
+  [ -f "$run/run.json" ] && resume=(--resume)
+  "$binary" cv --data "$data" --folds 5 --out "$run" "$@" "${resume[@]}" > "$run.log" 2>&1
+}
+
+# evaluate_folds RUN NAME SETTINGS...: each fold's model on its own test scans, with other
+# test-time settings, into RUN/oof_predictions_NAME.tsv (the same models, so only the test-time
+# augmentation differs).
+evaluate_folds() {
+  local run=$1 name=$2
+  shift 2
+  [ -f "$run/oof_predictions_$name.tsv" ] && return 0
+  local rows
+  rows=$(mktemp)
+  for fold_dir in "$run"/fold-*; do
+    local fold=${fold_dir##*-} scans
+    scans=$(mktemp -d)
+    mkdir -p "$scans/yes" "$scans/no"
+    awk -F'\t' -v f="$fold" 'NR > 1 && $4 == f { print $1 }' "$run/oof_predictions.tsv" |
+      while IFS= read -r rel; do ln -s "$data/$rel" "$scans/$rel"; done
+    "$binary" evaluate --model "$fold_dir/best.glia" --data "$scans" --recipe glia "$@" \
+      --predictions "$scans/p.tsv" > /dev/null
+    awk -v f="$fold" 'NR > 1 { print $0 "\t" f }' "$scans/p.tsv" >> "$rows"
+    rm -rf "$scans"
+  done
+  { printf 'file\tlabel\tprob\tfold\n'; cat "$rows"; } > "$run/oof_predictions_$name.tsv.tmp"
+  mv "$run/oof_predictions_$name.tsv.tmp" "$run/oof_predictions_$name.tsv"
+  rm -f "$rows"
+}
+
+case "$what" in
+  glia | seed)
+    for seed in 1 2 3; do
+      run_cv "$what-seed$seed" --seed "$seed" --recipe "$what"
+      if [ "$what" = glia ]; then
+        evaluate_folds "$out/glia-seed$seed" hflip --set vflip_tta=false
+        evaluate_folds "$out/glia-seed$seed" no_tta --set vflip_tta=false --set flip_tta=false
+      fi
     done
-    { printf 'file\tlabel\tprob\tfold\n'; cat "$rows"; } > "$run/oof_predictions_no_tta.tsv.tmp"
-    mv "$run/oof_predictions_no_tta.tsv.tmp" "$run/oof_predictions_no_tta.tsv"
-    rm -f "$rows"
-  fi
-done
-/usr/bin/python3 "$(dirname "$0")/summarize_cv.py" "$out" "$recipe"
+    ;;
+  ablation)
+    # The rows of the ablation table: name | settings on top of the glia recipe | description.
+    while IFS='|' read -r name settings _; do
+      case "$name" in '' | '#'*) continue ;; esac
+      # shellcheck disable=SC2086  # settings are words
+      run_cv "ablation/$name" --seed 102 --threads 1 --recipe glia $settings
+    done < "$(dirname "$0")/ablation_rows.txt"
+    evaluate_folds "$out/ablation/recipe" hflip --set vflip_tta=false
+    ;;
+  *)
+    echo "usage: $0 BRAIN_TUMOR DATA OUT glia|seed|ablation" >&2
+    exit 2
+    ;;
+esac
+/usr/bin/python3 "$(dirname "$0")/summarize_cv.py" "$out" "$what"

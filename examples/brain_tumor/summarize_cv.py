@@ -1,8 +1,10 @@
 #!/usr/bin/python3
-"""Prints the cross-validation tables (markdown) from reproduce_cv.sh's runs: each seed's pooled
-figures from its cv.json, their mean, and the same figures without test-time flips when
-oof_predictions_no_tta.tsv exists (accuracy at 0.5, ROC AUC, ECE with 10 bins, as cv computes
-them)."""
+"""Prints the cross-validation tables (markdown) from reproduce_cv.sh's runs.
+
+summarize_cv.py OUT glia|seed: each seed's pooled figures from its cv.json, their mean, the
+seeds' ensemble, and the same models with fewer test-time flips when oof_predictions_hflip.tsv /
+oof_predictions_no_tta.tsv exist (accuracy at 0.5, ROC AUC, ECE with 10 bins, as cv computes
+them). summarize_cv.py OUT ablation: the rows of ablation_rows.txt."""
 import json
 import os
 import statistics
@@ -54,19 +56,26 @@ def figures(labels, probs):
     return accuracy, roc_auc(labels, probs), ece(labels, probs)
 
 
-def main(out, recipe):
-    rows, plain = [], []
+def read_cv(run):
+    path = os.path.join(run, "cv.json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def recipe_tables(out, recipe):
+    rows, tta = [], {}
     for seed in (1, 2, 3):
         run = os.path.join(out, "%s-seed%d" % (recipe, seed))
-        path = os.path.join(run, "cv.json")
-        if not os.path.exists(path):
+        cv = read_cv(run)
+        if cv is None:
             continue
-        with open(path) as f:
-            cv = json.load(f)
         rows.append((seed, cv))
-        no_tta = os.path.join(run, "oof_predictions_no_tta.tsv")
-        if os.path.exists(no_tta):
-            plain.append((seed, figures(*read_predictions(no_tta))))
+        for name in ("hflip", "no_tta"):
+            path = os.path.join(run, "oof_predictions_%s.tsv" % name)
+            if os.path.exists(path):
+                tta.setdefault(name, []).append((seed, figures(*read_predictions(path))))
     print("\n### recipe %s, 5-fold cross-validation\n" % recipe)
     print("| seed | accuracy (95% CI) | ROC AUC (95% CI) | F1 | ECE | log loss | Brier | wall | peak MB |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -97,15 +106,48 @@ def main(out, recipe):
         probs = [statistics.mean(p) for _, p in by_file.values()]
         print("\nthe %d seeds' out-of-fold probabilities averaged per scan (an ensemble): "
               "accuracy %.3f, ROC AUC %.3f, ECE %.3f" % ((len(rows),) + figures(labels, probs)))
-    if plain:
-        print("\n### the same models without test-time flips\n")
+    titles = {"hflip": "horizontal flips only", "no_tta": "no flips"}
+    for name, results in tta.items():
+        print("\n### the same models at test time with %s\n" % titles[name])
         print("| seed | accuracy | ROC AUC | ECE |")
         print("|---|---|---|---|")
-        for seed, (accuracy, auc, calibration) in plain:
+        for seed, (accuracy, auc, calibration) in results:
             print("| %d | %.3f | %.3f | %.3f |" % (seed, accuracy, auc, calibration))
-        if len(plain) > 1:
+        if len(results) > 1:
             print("| mean | %.3f | %.3f | %.3f |" % tuple(
-                statistics.mean(f[k] for _, f in plain) for k in range(3)))
+                statistics.mean(f[k] for _, f in results) for k in range(3)))
+
+
+def ablation_table(out):
+    rows_file = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ablation_rows.txt")
+    print("\n### what each part bought (seed 102, one thread)\n")
+    print("| row | settings on top of the glia recipe | accuracy (95% CI) | ROC AUC (95% CI) | ECE | wall |")
+    print("|---|---|---|---|---|---|")
+    with open(rows_file) as f:
+        for line in f:
+            if not line.strip() or line.startswith("#"):
+                continue
+            name, settings, description = line.rstrip("\n").split("|")
+            cv = read_cv(os.path.join(out, "ablation", name))
+            if cv is None:
+                print("| %s | `%s` | not run | | | |" % (description, settings or "none"))
+                continue
+            p = cv["pooled"]
+            print("| %s | `%s` | %.3f (%.3f-%.3f) | %.3f (%.3f-%.3f) | %.3f | %.1f min |" % (
+                description, settings or "none", p["accuracy"], p["accuracy_ci95"][0],
+                p["accuracy_ci95"][1], p["roc_auc"], p["roc_auc_ci95"][0], p["roc_auc_ci95"][1],
+                p["ece"], cv["wall_seconds"] / 60))
+    hflip = os.path.join(out, "ablation", "recipe", "oof_predictions_hflip.tsv")
+    if os.path.exists(hflip):
+        print("\nthe recipe's models with horizontal flips only at test time: accuracy %.3f, "
+              "ROC AUC %.3f, ECE %.3f" % figures(*read_predictions(hflip)))
+
+
+def main(out, what):
+    if what == "ablation":
+        ablation_table(out)
+    else:
+        recipe_tables(out, what)
 
 
 if __name__ == "__main__":
