@@ -4,8 +4,10 @@
 summarize_cv.py OUT glia|seed: each seed's pooled figures from its cv.json, their mean, the
 seeds' ensemble, and the same models with fewer test-time flips when oof_predictions_hflip.tsv /
 oof_predictions_no_tta.tsv exist (accuracy at 0.5, ROC AUC, ECE with 10 bins, as cv computes
-them). summarize_cv.py OUT ablation: the rows of ablation_rows.txt."""
+them), and for glia a post hoc temperature per fold fitted on the other folds' out-of-fold
+predictions. summarize_cv.py OUT ablation: the rows of ablation_rows.txt."""
 import json
+import math
 import os
 import statistics
 import sys
@@ -54,6 +56,46 @@ def ece(labels, probs, bins=10):
 def figures(labels, probs):
     accuracy = sum((p >= 0.5) == (y == 1) for y, p in zip(labels, probs)) / len(labels)
     return accuracy, roc_auc(labels, probs), ece(labels, probs)
+
+
+def read_folds(path):
+    """(label, prob, fold) per scan of an oof_predictions.tsv."""
+    with open(path) as f:
+        next(f)
+        return [(int(y), float(p), int(k)) for _, y, p, k in
+                (line.rstrip("\n").split("\t") for line in f)]
+
+
+def logit(p):
+    p = min(max(p, 1e-7), 1 - 1e-7)
+    return math.log(p / (1 - p))
+
+
+def fit_temperature(pairs):
+    """The temperature (0.05-4, step 0.01) with the lowest log loss of (label, prob) pairs."""
+    def loss(t):
+        total = 0.0
+        for y, p in pairs:
+            q = min(max(1 / (1 + math.exp(-logit(p) / t)), 1e-12), 1 - 1e-12)
+            total -= math.log(q) if y == 1 else math.log(1 - q)
+        return total
+    return min((loss(i / 100), i / 100) for i in range(5, 401))[1]
+
+
+def cross_fitted_temperature(run):
+    """Post hoc: each fold's probabilities rescaled by the temperature fitted on the other folds'
+    out-of-fold predictions (no scan's own label calibrates it). Returns the temperatures and the
+    figures of the rescaled predictions."""
+    rows = read_folds(os.path.join(run, "oof_predictions.tsv"))
+    temperatures, labels, probs = [], [], []
+    for fold in sorted({k for _, _, k in rows}):
+        t = fit_temperature([(y, p) for y, p, k in rows if k != fold])
+        temperatures.append(t)
+        for y, p, k in rows:
+            if k == fold:
+                labels.append(y)
+                probs.append(1 / (1 + math.exp(-logit(p) / t)))
+    return temperatures, figures(labels, probs)
 
 
 def read_cv(run):
@@ -106,6 +148,15 @@ def recipe_tables(out, recipe):
         probs = [statistics.mean(p) for _, p in by_file.values()]
         print("\nthe %d seeds' out-of-fold probabilities averaged per scan (an ensemble): "
               "accuracy %.3f, ROC AUC %.3f, ECE %.3f" % ((len(rows),) + figures(labels, probs)))
+    if recipe == "glia" and rows:
+        print("\n### post hoc: temperatures cross-fitted on the other folds' predictions\n")
+        print("| seed | temperatures (folds 1-5) | accuracy | ROC AUC | ECE |")
+        print("|---|---|---|---|---|")
+        for seed, _ in rows:
+            run = os.path.join(out, "%s-seed%d" % (recipe, seed))
+            temperatures, (accuracy, auc, calibration) = cross_fitted_temperature(run)
+            print("| %d | %s | %.3f | %.3f | %.3f |" % (
+                seed, ", ".join("%.2f" % t for t in temperatures), accuracy, auc, calibration))
     titles = {"hflip": "horizontal flips only", "no_tta": "no flips"}
     for name, results in tta.items():
         print("\n### the same models at test time with %s\n" % titles[name])
