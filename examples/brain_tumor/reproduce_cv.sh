@@ -3,13 +3,14 @@
 # folds; finished runs are skipped and an interrupted one resumes, so the script can simply be
 # started again.
 #
-#   reproduce_cv.sh BRAIN_TUMOR DATA OUT glia      the glia recipe, seeds 1, 2, 3 (about 25 minutes
-#                                                  each on 2 cores), then every fold's model again
-#                                                  with fewer test-time flips (the TTA rows)
-#   reproduce_cv.sh BRAIN_TUMOR DATA OUT seed      the seed recipe, seeds 1, 2, 3 (about 30 minutes each)
+#   reproduce_cv.sh BRAIN_TUMOR DATA OUT glia      the glia recipe, seeds 1, 2, 3 (23.5 minutes
+#                                                  each on 2 Zen 4 cores), then every fold's model
+#                                                  again with fewer test-time flips (the TTA rows)
+#   reproduce_cv.sh BRAIN_TUMOR DATA OUT seed      the seed recipe, seeds 1, 2, 3 (80 minutes each
+#                                                  at one thread beside another run, Zen 4)
 #   reproduce_cv.sh BRAIN_TUMOR DATA OUT ablation  the tuning path on seed 102, one thread (as the
 #                                                  tuning runs were made): each row changes one
-#                                                  thing (about 4 hours in all)
+#                                                  thing (4-5 hours in all)
 #
 # Then it prints the tables (summarize_cv.py).
 set -euo pipefail
@@ -67,6 +68,9 @@ case "$what" in
       # shellcheck disable=SC2086  # settings are words
       run_cv "ablation/$name" --seed 102 --threads 1 --recipe glia $settings
     done < "$(dirname "$0")/ablation_rows.txt"
+    # The same models again at test time: size96's with vertical flips too (the recipe's
+    # default on evaluate), the recipe's with horizontal flips only.
+    evaluate_folds "$out/ablation/size96" vflip
     evaluate_folds "$out/ablation/recipe" hflip --set vflip_tta=false
     ;;
   *)

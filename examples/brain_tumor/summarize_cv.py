@@ -13,15 +13,18 @@ import statistics
 import sys
 
 
-def read_predictions(path):
-    labels, probs = [], []
+def read_folds(path):
+    """(label, prob, fold) per scan of an oof_predictions*.tsv (file label prob fold)."""
     with open(path) as f:
         next(f)
-        for line in f:
-            fields = line.rstrip("\n").split("\t")
-            labels.append(int(fields[1]))
-            probs.append(float(fields[2]))
-    return labels, probs
+        return [(int(y), float(p), int(k)) for _, y, p, k in
+                (line.rstrip("\n").split("\t") for line in f)]
+
+
+def read_predictions(path):
+    """The labels and the probabilities of an oof_predictions*.tsv."""
+    rows = read_folds(path)
+    return [y for y, _, _ in rows], [p for _, p, _ in rows]
 
 
 def roc_auc(labels, probs):
@@ -56,14 +59,6 @@ def ece(labels, probs, bins=10):
 def figures(labels, probs):
     accuracy = sum((p >= 0.5) == (y == 1) for y, p in zip(labels, probs)) / len(labels)
     return accuracy, roc_auc(labels, probs), ece(labels, probs)
-
-
-def read_folds(path):
-    """(label, prob, fold) per scan of an oof_predictions.tsv."""
-    with open(path) as f:
-        next(f)
-        return [(int(y), float(p), int(k)) for _, y, p, k in
-                (line.rstrip("\n").split("\t") for line in f)]
 
 
 def logit(p):
@@ -188,10 +183,13 @@ def ablation_table(out):
                 description, settings or "none", p["accuracy"], p["accuracy_ci95"][0],
                 p["accuracy_ci95"][1], p["roc_auc"], p["roc_auc_ci95"][0], p["roc_auc_ci95"][1],
                 p["ece"], cv["wall_seconds"] / 60))
-    hflip = os.path.join(out, "ablation", "recipe", "oof_predictions_hflip.tsv")
-    if os.path.exists(hflip):
-        print("\nthe recipe's models with horizontal flips only at test time: accuracy %.3f, "
-              "ROC AUC %.3f, ECE %.3f" % figures(*read_predictions(hflip)))
+    again = (("size96", "vflip", "the size96 row's models with vertical flips too"),
+             ("recipe", "hflip", "the recipe's models with horizontal flips only"))
+    for name, views, title in again:
+        path = os.path.join(out, "ablation", name, "oof_predictions_%s.tsv" % views)
+        if os.path.exists(path):
+            print("\n%s at test time: accuracy %.3f, ROC AUC %.3f, ECE %.3f"
+                  % ((title,) + figures(*read_predictions(path))))
 
 
 def main(out, what):
