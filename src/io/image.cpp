@@ -410,17 +410,57 @@ Image read_image(const std::string& path, int channels, int64_t max_pixels) {
   return decode_image(read_file(path), path, channels, max_pixels);
 }
 
-void write_png(const std::string& path, const Image& image) {
-  std::string encoded;
-  auto append = [](void* context, void* data, int size) {
-    static_cast<std::string*>(context)->append(static_cast<const char*>(data),
-                                               static_cast<size_t>(size));
-  };
-  if (!stbi_write_png_to_func(append, &encoded, image.width, image.height, image.channels,
-                              image.pixels.data(), image.width * image.channels)) {
-    throw std::runtime_error("cannot encode PNG for '" + path + "'");
+namespace {
+
+// The encoders' output, appended to a string (stb_image_write's callback interface).
+void append_to_string(void* context, void* data, int size) {
+  static_cast<std::string*>(context)->append(static_cast<const char*>(data),
+                                             static_cast<size_t>(size));
+}
+
+void check_encodable(const Image& image, const char* op) {
+  if (image.width < 1 || image.height < 1 ||
+      (image.channels != 1 && image.channels != 3 && image.channels != 4) ||
+      image.pixels.size() != static_cast<size_t>(image.width) * image.height * image.channels) {
+    throw std::invalid_argument(std::string("glia::io::") + op + ": a " +
+                                std::to_string(image.width) + "x" + std::to_string(image.height) +
+                                "x" + std::to_string(image.channels) + " image with " +
+                                std::to_string(image.pixels.size()) +
+                                " values cannot be encoded (1, 3 or 4 channels, every pixel set)");
   }
-  write_file_atomically(path, encoded);
+}
+
+}  // namespace
+
+std::string encode_png(const Image& image) {
+  check_encodable(image, "encode_png");
+  std::string encoded;
+  if (!stbi_write_png_to_func(append_to_string, &encoded, image.width, image.height, image.channels,
+                              image.pixels.data(), image.width * image.channels)) {
+    throw std::runtime_error("glia::io::encode_png: the encoder failed");
+  }
+  return encoded;
+}
+
+std::string encode_jpeg(const Image& image, int quality) {
+  check_encodable(image, "encode_jpeg");
+  if (quality < 1 || quality > 100) {
+    throw std::invalid_argument("glia::io::encode_jpeg: quality must be 1 to 100, got " +
+                                std::to_string(quality));
+  }
+  if (image.channels == 4) {
+    throw std::invalid_argument("glia::io::encode_jpeg: JPEG has no alpha channel");
+  }
+  std::string encoded;
+  if (!stbi_write_jpg_to_func(append_to_string, &encoded, image.width, image.height, image.channels,
+                              image.pixels.data(), quality)) {
+    throw std::runtime_error("glia::io::encode_jpeg: the encoder failed");
+  }
+  return encoded;
+}
+
+void write_png(const std::string& path, const Image& image) {
+  write_file_atomically(path, encode_png(image));
 }
 
 }  // namespace glia::io

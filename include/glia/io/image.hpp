@@ -1,8 +1,8 @@
 /// @file
 /// Reading and writing 8-bit images. JPEG (libjpeg-turbo), PNG (libpng), BMP and PNM (stb_image)
-/// are read; PNG is written (stb_image_write). Image files are untrusted input: every decoder
-/// checks the size the header declares against a pixel limit before it decodes anything, and a
-/// corrupt file gives an error, never a crash (the decoders are fuzzed: tests/fuzz/).
+/// are read; PNG and JPEG are written (stb_image_write). Image files are untrusted input: every
+/// decoder checks the size the header declares against a pixel limit before it decodes anything,
+/// and a corrupt file gives an error, never a crash (the decoders are fuzzed: tests/fuzz/).
 #pragma once
 
 #include <cstdint>
@@ -45,12 +45,16 @@ constexpr int64_t kDefaultMaxPixels = 50'000'000;
 /// replicated and alpha is dropped or added as needed. Throws std::runtime_error naming the file
 /// and the reason (missing, truncated, corrupt, an unsupported format, or a header declaring more
 /// than max_pixels pixels: refused before decoding, in milliseconds).
-Image read_image(const std::string& path, int channels = 3,
-                 int64_t max_pixels = kDefaultMaxPixels);
+Image read_image(const std::string& path, int channels = 3, int64_t max_pixels = kDefaultMaxPixels);
 
 /// Decodes an image held in memory; `name` is used in error messages.
 Image decode_image(const std::string& bytes, const std::string& name, int channels = 3,
                    int64_t max_pixels = kDefaultMaxPixels);
+
+/// The image as a PNG file's bytes (1 grey, 3 RGB or 4 RGBA channels).
+std::string encode_png(const Image& image);
+/// The image as a baseline JPEG file's bytes (1 or 3 channels), `quality` 1-100 as in libjpeg.
+std::string encode_jpeg(const Image& image, int quality = 90);
 
 /// Writes a PNG atomically (temporary file + rename).
 void write_png(const std::string& path, const Image& image);
