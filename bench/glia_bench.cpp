@@ -50,6 +50,43 @@ void set_bandwidth_counter(benchmark::State& state, double bytes_per_iteration) 
                          benchmark::Counter::kIsRate);
 }
 
+// --- near-duplicate search (glia::vision) -----------------------------------------------------
+
+// Head-like images: a textured ellipse on black, as brain scans are, so that most pairs have
+// thumbnails alike enough to need the aligned NCC (the costly case).
+io::Image head_like(uint64_t seed, int size = 128) {
+  Rng rng(seed);
+  const double a = rng.uniform(0.3f, 0.45f) * size, b = rng.uniform(0.35f, 0.48f) * size;
+  const double fx = rng.uniform(0.05f, 0.3f), fy = rng.uniform(0.05f, 0.3f);
+  io::Image image(size, size, 1);
+  for (int y = 0; y < size; ++y)
+    for (int x = 0; x < size; ++x) {
+      const double u = (x - size / 2.0) / a, v = (y - size / 2.0) / b;
+      const double inside = u * u + v * v <= 1.0 ? 1.0 : 0.0;
+      image.at(y, x, 0) = static_cast<uint8_t>(
+          inside * (110 + 50 * std::sin(fx * x + seed) * std::cos(fy * y)) + rng.uniform(0, 10));
+    }
+  return image;
+}
+
+void BM_Fingerprint(benchmark::State& state) {
+  const io::Image image = head_like(1, 240);
+  for (auto _ : state) benchmark::DoNotOptimize(vision::fingerprint(image).phash[0]);
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Fingerprint)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+// All pairs of n images (the yardstick: 2,000 in seconds).
+void BM_NearDuplicates(benchmark::State& state) {
+  std::vector<vision::Fingerprint> prints;
+  for (int64_t i = 0; i < state.range(0); ++i) prints.push_back(vision::fingerprint(head_like(i)));
+  size_t found = 0;
+  for (auto _ : state) found = vision::find_near_duplicates(prints).size();
+  state.counters["matches"] = static_cast<double>(found);
+  state.counters["pairs"] = static_cast<double>(prints.size() * (prints.size() - 1) / 2);
+}
+BENCHMARK(BM_NearDuplicates)->Arg(250)->Arg(2000)->Unit(benchmark::kMillisecond)->UseRealTime();
+
 // --- the seed network ------------------------------------------------------------------------
 
 void BM_TrainStep(benchmark::State& state) {

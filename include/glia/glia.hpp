@@ -5,6 +5,7 @@
 
 #include "glia/support/check.hpp"
 #include "glia/support/parallel.hpp"
+#include "glia/support/union_find.hpp"
 
 #include "glia/tensor/named_tensor.hpp"
 #include "glia/tensor/rng.hpp"
@@ -63,3 +64,6 @@
 #include "glia/metrics/multiclass.hpp"
 
 #include "glia/train/trainer.hpp"
+
+#include "glia/vision/fingerprint.hpp"
+#include "glia/vision/near_duplicates.hpp"
