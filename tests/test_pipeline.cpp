@@ -189,8 +189,10 @@ TEST_CASE(
       }
     }
   }
-  const Split split = grouped_split(items, augmented, originals, 7);
-  CHECK(split.duplicate_merges == 2);
+  const std::vector<ScanLink> links = exact_duplicate_links(items, originals);
+  const Split split = grouped_split(items, augmented, originals, 7, links);
+  CHECK(split.merges_of("exact") == 2);
+  CHECK(split.merges.size() == 2);
   CHECK(split.groups == 78);
   std::map<std::string, std::set<int>> parts_of_scan;
   const std::vector<int>* parts[] = {&split.train, &split.val, &split.test};
@@ -214,7 +216,7 @@ TEST_CASE(
     CHECK(labels.size() == 2);
   }
   // Reproducible per seed.
-  CHECK(grouped_split(items, augmented, originals, 7).test == split.test);
+  CHECK(grouped_split(items, augmented, originals, 7, links).test == split.test);
 }
 
 TEST_CASE("pipeline: the paper split is 70/15/15 like the seed's two train_test_split calls") {

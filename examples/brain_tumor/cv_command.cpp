@@ -1,9 +1,10 @@
 // brain_tumor cv: grouped K-fold cross-validation of a recipe on the original scans.
 //
-// Every group of scans (a scan, its augmented copies, and its byte-identical duplicates) is
-// tested exactly once, by a model that never saw any of it; the best epoch is chosen on a
-// validation part of the other folds. The out-of-fold predictions of all original scans are
-// pooled into one set of figures, with bootstrap intervals.
+// Every group of scans (a scan, its augmented copies, and the scans that are the same picture
+// saved again: identical pixels or near duplicates, duplicates.hpp) is tested exactly once, by a
+// model that never saw any of it; the best epoch is chosen on a validation part of the other folds.
+// The out-of-fold predictions of all original scans are pooled into one set of figures, with
+// bootstrap intervals.
 #include <sys/resource.h>
 
 #include <chrono>
@@ -20,6 +21,7 @@
 #include "commands.hpp"
 #include "dataset.hpp"
 #include "distributed.hpp"
+#include "duplicates.hpp"
 #include "recipes.hpp"
 #include "report.hpp"
 #include "run_folder.hpp"
@@ -32,6 +34,7 @@ namespace fs = std::filesystem;
 struct CvOptions {
   std::string recipe = "seed", data, out, augment;
   std::vector<std::string> settings;  // --set name=value
+  DuplicateSettings duplicates;
   long folds = 5, seed = 1, epochs = 0;
   bool force = false, strict = false, resume = false;
   int threads = 0;
@@ -115,7 +118,8 @@ int run_cv(CvOptions o) {
                      {"epochs", recipe.epochs},
                      {"augment", o.augment},
                      {"threads", glia::num_threads()},
-                     {"isa", glia::isa_name(glia::active_isa())}};
+                     {"isa", glia::isa_name(glia::active_isa())},
+                     {"duplicates", duplicate_settings_json(o.duplicates)}};
   if (o.resume) {
     if (folder.read_options() != options) {
       throw DataError("cannot resume '" + o.out + "': it was started with other options (" +
@@ -150,13 +154,20 @@ int run_cv(CvOptions o) {
   std::vector<int> train_pool = o.augment == "folder" ? augmented : originals;
   if (o.augment == "folder" && recipe.train_originals)
     train_pool.insert(train_pool.end(), originals.begin(), originals.end());
-  const std::vector<Split> folds = grouped_folds(
-      items, train_pool, originals, static_cast<int>(o.folds), static_cast<uint64_t>(o.seed));
+  const std::vector<ScanLink> links = find_duplicate_scans(items, originals, o.duplicates);
+  const std::vector<Split> folds =
+      grouped_folds(items, train_pool, originals, static_cast<int>(o.folds),
+                    static_cast<uint64_t>(o.seed), links);
+  const int exact = folds[0].merges_of("exact");
+  if (is_root()) {  // the groups the folds were dealt by, for a reviewer (and --groups)
+    glia::io::write_file_atomically(folder.file("groups.tsv"),
+                                    groups_tsv(items, duplicate_groups(items, originals, links)));
+  }
   std::printf(
       "cv: recipe %s, %ld folds (seed %ld) over %zu original scans in %d groups "
-      "(%d duplicates merged), augment %s, %s each, %s (%s)\n",
-      o.recipe.c_str(), o.folds, o.seed, originals.size(), folds[0].groups,
-      folds[0].duplicate_merges, o.augment.c_str(),
+      "(%d identical and %d near-duplicate scans merged), augment %s, %s each, %s (%s)\n",
+      o.recipe.c_str(), o.folds, o.seed, originals.size(), folds[0].groups, exact,
+      static_cast<int>(folds[0].merges.size()) - exact, o.augment.c_str(),
       count_of(static_cast<long>(recipe.epochs), "epoch").c_str(),
       count_of(glia::num_threads(), "thread").c_str(), glia::isa_name(glia::active_isa()));
   std::fflush(stdout);
@@ -362,7 +373,8 @@ int run_cv(CvOptions o) {
   Json cv = options;
   cv["original_scans"] = n;
   cv["groups"] = folds[0].groups;
-  cv["duplicate_scans_merged"] = folds[0].duplicate_merges;
+  cv["duplicate_scans_merged"] = merge_counts_json(folds[0].merges);
+  cv["groups_with_both_labels"] = folds[0].label_conflicts;
   cv["pooled"] = pooled_json(pooled);
   cv["pooled"]["accuracy_ci95"] = {accuracy_ci.low, accuracy_ci.high};
   cv["pooled"]["roc_auc_ci95"] = {auc_ci.low, auc_ci.high};
@@ -377,7 +389,7 @@ int run_cv(CvOptions o) {
       "pooled over %zu original scans: accuracy %.4f (95%% CI %.3f-%.3f), ROC AUC %.4f "
       "(%.3f-%.3f), F1 %.4f, log loss %.4f, Brier %.4f, ECE %.4f\n"
       "wall time %s, peak memory %.0f MB; wrote %s/{cv.json, oof_predictions.tsv, roc.svg, "
-      "calibration.svg, fold-*/}\n",
+      "calibration.svg, groups.tsv, fold-*/}\n",
       n, pooled.binary.accuracy, accuracy_ci.low, accuracy_ci.high, pooled.binary.roc_auc,
       auc_ci.low, auc_ci.high, pooled.binary.f1, pooled.binary.log_loss, pooled.brier, pooled.ece,
       duration(elapsed()).c_str(), peak_rss_mb(), o.out.c_str());
@@ -390,8 +402,9 @@ Command add_cv_command(CLI::App& app) {
   auto options = std::make_shared<CvOptions>();
   CLI::App* cmd = app.add_subcommand("cv", "grouped K-fold cross-validation on the original scans");
   cmd->footer(
-      "Every group of scans (a scan, its augmented copies and its byte-identical duplicates) is "
-      "tested once by a model that never saw it; each fold keeps its best epoch by a validation "
+      "Every group of scans (a scan, its augmented copies, and the scans that are the same "
+      "picture saved again, identically or not: see 'brain_tumor duplicates') is tested once by "
+      "a model that never saw it; each fold keeps its best epoch by a validation "
       "part of the other folds. Writes per-fold reports, cv.json (per-fold and pooled figures "
       "with bootstrap intervals), oof_predictions.tsv, roc.svg and calibration.svg.");
   cmd->add_option("--data", options->data, "DIR/yes and DIR/no (and DIR/augmented data)")
@@ -408,6 +421,7 @@ Command add_cv_command(CLI::App& app) {
   cmd->add_option("--augment", options->augment, "folder, online or none (default: the recipe's)")
       ->check(CLI::IsMember({"none", "folder", "online"}));
   add_settings_option(*cmd, options->settings);
+  add_duplicate_options(*cmd, options->duplicates);
   cmd->add_option("--out", options->out, "output folder (default runs/cv-<recipe>-seed<N>)");
   cmd->add_flag("--force", options->force, "write into --out even if it already holds files");
   cmd->add_flag("--resume", options->resume,

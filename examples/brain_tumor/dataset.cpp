@@ -6,9 +6,12 @@
 #include <filesystem>
 #include <map>
 #include <numeric>
+#include <set>
 
 #include <glia/support/parallel.hpp>
+#include <glia/support/union_find.hpp>
 #include <glia/tensor/rng.hpp>
+#include <glia/vision/fingerprint.hpp>
 
 namespace brain_tumor {
 namespace fs = std::filesystem;
@@ -72,24 +75,6 @@ uint64_t fnv1a(const Image& image) {
   return h;
 }
 
-struct UnionFind {
-  std::vector<int> parent;
-  explicit UnionFind(size_t n) : parent(n) { std::iota(parent.begin(), parent.end(), 0); }
-  int& up(int x) { return parent[static_cast<size_t>(x)]; }
-  int find(int x) {
-    while (up(x) != x) x = up(x) = up(up(x));  // path halving
-    return x;
-  }
-  // Joins the sets of a and b (the smaller root wins); false if they were already one.
-  bool unite(int a, int b) {
-    a = find(a);
-    b = find(b);
-    if (a == b) return false;
-    up(std::max(a, b)) = std::min(a, b);
-    return true;
-  }
-};
-
 }  // namespace
 
 Catalog scan_data_dir(const std::string& dir) {
@@ -130,6 +115,7 @@ Prepared preprocess(const ImageRef& ref, const Image& bgr, int image_size) {
   p.decoded_hash = fnv1a(bgr);
   CropResult cropped = crop_brain_contour(bgr);
   p.contour_found = cropped.found_contour;
+  if (!ref.augmented) p.fingerprint = glia::vision::fingerprint(cropped.image);
   p.image = resize_bicubic(cropped.image, image_size, image_size);
   return p;
 }
@@ -181,9 +167,25 @@ Split paper_split(const std::vector<int>& pool, uint64_t seed) {
   return s;
 }
 
+std::vector<ScanLink> exact_duplicate_links(const std::vector<Prepared>& items,
+                                            const std::vector<int>& originals) {
+  std::vector<ScanLink> links;
+  std::map<uint64_t, int> first_with_hash;
+  for (int i : originals) {
+    auto [it, inserted] = first_with_hash.emplace(items[static_cast<size_t>(i)].decoded_hash, i);
+    if (!inserted) links.push_back({it->second, i, "exact", "identical pixels"});
+  }
+  return links;
+}
+
+int Split::merges_of(const std::string& kind) const {
+  return static_cast<int>(std::count_if(merges.begin(), merges.end(),
+                                        [&](const ScanLink& l) { return l.kind == kind; }));
+}
+
 ScanGroups group_scans(const std::vector<Prepared>& items, const std::vector<int>& pool,
-                       const std::vector<int>& originals) {
-  // One node per scan key; originals with identical decoded pixels are united.
+                       const std::vector<int>& originals, const std::vector<ScanLink>& links) {
+  // One node per scan key; linked originals are united.
   std::map<std::string, int> key_index;
   auto node_of = [&](const std::string& key) {
     auto [it, inserted] = key_index.emplace(key, static_cast<int>(key_index.size()));
@@ -191,19 +193,22 @@ ScanGroups group_scans(const std::vector<Prepared>& items, const std::vector<int
   };
   for (int i : originals) node_of(items[static_cast<size_t>(i)].ref.scan_key);
   for (int i : pool) node_of(items[static_cast<size_t>(i)].ref.scan_key);
-  UnionFind uf(key_index.size());
+  glia::UnionFind uf(key_index.size());
   ScanGroups g;
-  std::map<uint64_t, int> first_with_hash;
-  for (int i : originals) {
-    const Prepared& p = items[static_cast<size_t>(i)];
-    auto [it, inserted] = first_with_hash.emplace(p.decoded_hash, node_of(p.ref.scan_key));
-    if (!inserted && uf.unite(it->second, node_of(p.ref.scan_key))) ++g.duplicate_merges;
+  for (const ScanLink& link : links) {
+    const auto a = key_index.find(items[static_cast<size_t>(link.a)].ref.scan_key);
+    const auto b = key_index.find(items[static_cast<size_t>(link.b)].ref.scan_key);
+    if (a == key_index.end() || b == key_index.end()) continue;  // a scan of neither list
+    if (uf.unite(a->second, b->second)) g.merges.push_back(link);
   }
   // Each group's label is the label of its lowest-numbered scan key (keys start "<label>/").
+  std::map<int, std::set<char>> labels_in;
   for (const auto& [key, node] : key_index) {
     const int root = uf.find(node);
     if (!g.label.count(root)) g.label[root] = key[0] == '1' ? 1 : 0;
+    labels_in[root].insert(key[0]);
   }
+  for (const auto& [root, labels] : labels_in) g.label_conflicts += labels.size() > 1;
   for (size_t i = 0; i < items.size(); ++i) {
     auto it = key_index.find(items[i].ref.scan_key);
     g.of_item.push_back(it == key_index.end() ? -1 : uf.find(it->second));
@@ -238,10 +243,12 @@ void assign_parts(const ScanGroups& groups, std::map<int, int>& part,
 }  // namespace
 
 Split grouped_split(const std::vector<Prepared>& items, const std::vector<int>& train_pool,
-                    const std::vector<int>& originals, uint64_t seed) {
-  const ScanGroups groups = group_scans(items, train_pool, originals);
+                    const std::vector<int>& originals, uint64_t seed,
+                    const std::vector<ScanLink>& links) {
+  const ScanGroups groups = group_scans(items, train_pool, originals, links);
   Split s;
-  s.duplicate_merges = groups.duplicate_merges;
+  s.merges = groups.merges;
+  s.label_conflicts = groups.label_conflicts;
   s.groups = static_cast<int>(groups.label.size());
   // Per label: shuffle the groups, then 70 / 15 / 15 of them.
   glia::Rng rng(seed);
@@ -262,8 +269,9 @@ Split grouped_split(const std::vector<Prepared>& items, const std::vector<int>& 
 
 std::vector<Split> grouped_folds(const std::vector<Prepared>& items,
                                  const std::vector<int>& train_pool,
-                                 const std::vector<int>& originals, int folds, uint64_t seed) {
-  const ScanGroups groups = group_scans(items, train_pool, originals);
+                                 const std::vector<int>& originals, int folds, uint64_t seed,
+                                 const std::vector<ScanLink>& links) {
+  const ScanGroups groups = group_scans(items, train_pool, originals, links);
   glia::Rng rng(seed);
   // Per label: shuffle the groups and deal them to the folds in turn (stratified folds).
   std::map<int, int> fold_of;
@@ -277,7 +285,8 @@ std::vector<Split> grouped_folds(const std::vector<Prepared>& items,
   std::vector<Split> out(static_cast<size_t>(folds));
   for (int f = 0; f < folds; ++f) {
     Split& s = out[static_cast<size_t>(f)];
-    s.duplicate_merges = groups.duplicate_merges;
+    s.merges = groups.merges;
+    s.label_conflicts = groups.label_conflicts;
     s.groups = static_cast<int>(groups.label.size());
     // Validation: 15% of the other folds' groups of each label, for model selection.
     std::map<int, int> part;  // group -> 0 train, 1 val, 2 test

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <glia/vision/fingerprint.hpp>
+
 #include "errors.hpp"
 #include "preprocess.hpp"
 
@@ -44,6 +46,8 @@ struct Prepared {
   Image image;                // 240 x 240 x 3, BGR
   uint64_t decoded_hash = 0;  // of the decoded pixels, to find duplicate scans
   bool contour_found = true;
+  // Of the brain crop, to find near-duplicate scans (duplicates.hpp); originals only.
+  glia::vision::Fingerprint fingerprint;
 };
 
 struct SkippedFile {
@@ -73,14 +77,26 @@ Image read_bgr(const std::string& path);
 // The pixel limit read_bgr passes to the decoder (glia::io::kDefaultMaxPixels until set).
 void set_max_pixels(int64_t max_pixels);
 
-enum class SplitKind { paper, grouped };
+// Two original scans judged to be one, and why: kind "exact" (identical decoded pixels), a
+// glia::vision rule ("phash", "dhash", "hashes", "ncc"), or "reviewed" (a groups file).
+struct ScanLink {
+  int a = 0, b = 0;  // indices into the items
+  std::string kind;
+  std::string evidence;  // e.g. "phash 3", "ncc 0.962 (mirrored)", "groups.tsv line 7"
+};
+
+// Originals with identical decoded pixels: each linked to the first of them.
+std::vector<ScanLink> exact_duplicate_links(const std::vector<Prepared>& items,
+                                            const std::vector<int>& originals);
 
 // Indices into a data set's items.
 struct Split {
   std::vector<int> train, val, test;
   std::vector<int> test_originals;  // grouped split: the held-out original scans
   int groups = 0;                   // grouped split: groups after merging duplicates
-  int duplicate_merges = 0;         // scans merged into another scan's group as exact duplicates
+  std::vector<ScanLink> merges;     // grouped split: the links that joined two groups
+  int label_conflicts = 0;          // grouped split: groups holding scans of both labels
+  int merges_of(const std::string& kind) const;  // how many of the merges are of this kind
 };
 
 // paper: shuffle the pool with the seed, then 70 / 15 / 15 (sklearn's rounding: the held-out
@@ -88,30 +104,34 @@ struct Split {
 Split paper_split(const std::vector<int>& pool, uint64_t seed);
 
 // The groups of scans: every item belongs to the group of its source scan (its scan_key), and
-// originals with identical decoded pixels share a group. Groups are numbered arbitrarily.
+// linked originals share a group (links applied in order; union-find). Groups are numbered
+// arbitrarily.
 struct ScanGroups {
-  std::vector<int> of_item;  // items[i]'s group, or -1 for an item of neither list
-  std::map<int, int> label;  // group -> 0 or 1 (the label of its first scan key)
-  int duplicate_merges = 0;  // scans merged into another scan's group as exact duplicates
+  std::vector<int> of_item;      // items[i]'s group, or -1 for an item of neither list
+  std::map<int, int> label;      // group -> 0 or 1 (the label of its first scan key)
+  std::vector<ScanLink> merges;  // the links that joined two groups
+  int label_conflicts = 0;       // groups holding scan keys of both labels
   std::vector<int> with_label(int label) const;  // the groups of one label, in group order
 };
 ScanGroups group_scans(const std::vector<Prepared>& items, const std::vector<int>& pool,
-                       const std::vector<int>& originals);
+                       const std::vector<int>& originals, const std::vector<ScanLink>& links);
 
-// grouped: every item belongs to the group of its source scan; scans with identical decoded
-// pixels share a group. Groups are split 70 / 15 / 15 per label. `train_pool` items (augmented
-// copies, or originals when there are none) go to train/val/test by group; `originals` of
-// test groups become test_originals.
+// grouped: every item belongs to the group of its source scan; linked scans (duplicates) share
+// a group. Groups are split 70 / 15 / 15 per label. `train_pool` items (augmented copies, or
+// originals when there are none) go to train/val/test by group; `originals` of test groups
+// become test_originals.
 Split grouped_split(const std::vector<Prepared>& items, const std::vector<int>& train_pool,
-                    const std::vector<int>& originals, uint64_t seed);
+                    const std::vector<int>& originals, uint64_t seed,
+                    const std::vector<ScanLink>& links);
 
 // Grouped K-fold cross-validation: the groups of each label are shuffled and dealt to the K
 // folds in turn, so every group is tested exactly once and the folds keep the label balance.
 // Split f tests fold f (test: its pool items, test_originals: its originals); of the other
 // groups, 15% of each label validate (model selection) and the rest train. No copy of a test
-// scan is ever in train or val.
+// scan, nor of a scan linked to it, is ever in train or val.
 std::vector<Split> grouped_folds(const std::vector<Prepared>& items,
                                  const std::vector<int>& train_pool,
-                                 const std::vector<int>& originals, int folds, uint64_t seed);
+                                 const std::vector<int>& originals, int folds, uint64_t seed,
+                                 const std::vector<ScanLink>& links);
 
 }  // namespace brain_tumor

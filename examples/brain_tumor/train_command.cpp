@@ -16,6 +16,7 @@
 #include "commands.hpp"
 #include "dataset.hpp"
 #include "distributed.hpp"
+#include "duplicates.hpp"
 #include "progress.hpp"
 #include "recipes.hpp"
 #include "report.hpp"
@@ -30,6 +31,7 @@ namespace fs = std::filesystem;
 struct TrainOptions {
   std::string recipe = "seed", data, split = "grouped", augment, out, resume;
   std::vector<std::string> settings;  // --set name=value
+  DuplicateSettings duplicates;       // the grouped split's merging of duplicate scans
   long epochs = 0, batch = 0;         // 0: the recipe's (and 8 epochs on the built-in data)
   double lr = 0;                      // 0: the recipe's
   long seed = 1;
@@ -39,10 +41,36 @@ struct TrainOptions {
 };
 
 Json to_json(const TrainOptions& o) {
-  return Json{
-      {"recipe", o.recipe},   {"settings", o.settings}, {"data", o.data},       {"split", o.split},
-      {"augment", o.augment}, {"epochs", o.epochs},     {"batch", o.batch},     {"lr", o.lr},
-      {"seed", o.seed},       {"strict", o.strict},     {"threads", o.threads}, {"isa", o.isa}};
+  return Json{{"recipe", o.recipe},
+              {"settings", o.settings},
+              {"data", o.data},
+              {"split", o.split},
+              {"augment", o.augment},
+              {"epochs", o.epochs},
+              {"batch", o.batch},
+              {"lr", o.lr},
+              {"seed", o.seed},
+              {"strict", o.strict},
+              {"threads", o.threads},
+              {"isa", o.isa},
+              {"duplicates", duplicate_settings_json(o.duplicates)}};
+}
+
+DuplicateSettings duplicates_from_json(const Json& j) {
+  DuplicateSettings d;
+  d.mode = j.at("mode");
+  d.groups_file = j.value("groups_file", std::string());
+  if (j.contains("thresholds")) {
+    const Json& t = j.at("thresholds");
+    d.thresholds.phash = t.at("phash");
+    d.thresholds.dhash = t.at("dhash");
+    d.thresholds.joint_phash = t.at("hashes").at(0);
+    d.thresholds.joint_dhash = t.at("hashes").at(1);
+    d.thresholds.ncc = t.at("ncc");
+    d.thresholds.ncc_candidates = t.at("ncc_candidates");
+    d.thresholds.flips = t.at("flips");
+  }
+  return d;
 }
 
 TrainOptions from_json(const Json& j, const std::string& dir) {
@@ -60,6 +88,12 @@ TrainOptions from_json(const Json& j, const std::string& dir) {
     o.strict = j.at("strict");
     o.threads = j.at("threads");
     o.isa = j.at("isa");
+    // Runs before glia 0.3 merged identical scans only.
+    if (j.contains("duplicates")) {
+      o.duplicates = duplicates_from_json(j.at("duplicates"));
+    } else {
+      o.duplicates.mode = "exact";
+    }
   } catch (const std::exception& e) {
     throw DataError("cannot resume '" + dir + "': run.json: " + e.what());
   }
@@ -121,8 +155,13 @@ Sets load_sets(const TrainOptions& o, const Recipe& recipe, uint64_t seed) {
   std::vector<int> pool = o.augment == "folder" ? augmented_items : original_items;
   if (o.augment == "folder" && recipe.train_originals)
     pool.insert(pool.end(), original_items.begin(), original_items.end());
-  sets.split = o.split == "paper" ? paper_split(pool, seed)
-                                  : grouped_split(sets.prepared.items, pool, original_items, seed);
+  if (o.split == "paper") {
+    sets.split = paper_split(pool, seed);
+  } else {
+    const std::vector<ScanLink> links =
+        find_duplicate_scans(sets.prepared.items, original_items, o.duplicates);
+    sets.split = grouped_split(sets.prepared.items, pool, original_items, seed, links);
+  }
   if (sets.split.train.empty() || sets.split.val.empty() || sets.split.test.empty()) {
     throw DataError("too few images to split into train, validation and test");
   }
@@ -191,9 +230,12 @@ void print_setup(const TrainOptions& o, const Sets& sets, bool resume) {
               o.recipe.c_str(), o.split.c_str(), o.seed, o.augment.c_str(), sets.split.train.size(),
               sets.split.val.size(), sets.split.test.size());
   if (o.split == "grouped") {
-    std::printf(", test original scans %zu; %s, %s merged", sets.split.test_originals.size(),
+    const int exact = sets.split.merges_of("exact");
+    std::printf(", test original scans %zu; %s, %s and %s merged", sets.split.test_originals.size(),
                 count_of(sets.split.groups, "scan group").c_str(),
-                count_of(sets.split.duplicate_merges, "duplicate scan").c_str());
+                count_of(exact, "identical scan").c_str(),
+                count_of(static_cast<long>(sets.split.merges.size()) - exact, "near-duplicate scan")
+                    .c_str());
   }
   std::printf("\n");
   if (o.split != "grouped") {
@@ -276,7 +318,8 @@ void write_outputs(const RunFolder& folder, const TrainOptions& o, const Sets& s
   if (grouped) {
     counts["test_original_scans"] = sets.split.test_originals.size();
     counts["groups"] = sets.split.groups;
-    counts["duplicate_scans_merged"] = sets.split.duplicate_merges;
+    counts["duplicate_scans_merged"] = merge_counts_json(sets.split.merges);
+    counts["groups_with_both_labels"] = sets.split.label_conflicts;
   }
   report["counts"] = counts;
   report["best_epoch"] = model.best_epochs[0];
@@ -439,6 +482,12 @@ Command add_train_command(CLI::App& app) {
                       "epoch; none: the preprocessed originals only")
           ->check(CLI::IsMember({"none", "folder", "online"})));
   run_options.push_back(add_settings_option(*cmd, options->settings));
+  {
+    const size_t before = cmd->get_options().size();
+    add_duplicate_options(*cmd, options->duplicates);
+    const std::vector<CLI::Option*> added = cmd->get_options();
+    for (size_t i = before; i < added.size(); ++i) run_options.push_back(added[i]);
+  }
   run_options.push_back(cmd->add_option(
       "--out", options->out, "output folder (default runs/<recipe>-<split>-seed<N>-<time>)"));
   run_options.push_back(
