@@ -13,6 +13,8 @@
 #include <glia/tensor/rng.hpp>
 #include <glia/vision/fingerprint.hpp>
 
+#include "duplicates.hpp"
+
 namespace brain_tumor {
 namespace fs = std::filesystem;
 namespace {
@@ -115,7 +117,10 @@ Prepared preprocess(const ImageRef& ref, const Image& bgr, int image_size) {
   p.decoded_hash = fnv1a(bgr);
   CropResult cropped = crop_brain_contour(bgr);
   p.contour_found = cropped.found_contour;
-  if (!ref.augmented) p.fingerprint = glia::vision::fingerprint(cropped.image);
+  if (!ref.augmented) {
+    p.fingerprint = scan_fingerprint(bgr);
+    p.whole_fingerprint = glia::vision::fingerprint(bgr);
+  }
   p.image = resize_bicubic(cropped.image, image_size, image_size);
   return p;
 }

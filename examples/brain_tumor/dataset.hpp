@@ -46,8 +46,9 @@ struct Prepared {
   Image image;                // 240 x 240 x 3, BGR
   uint64_t decoded_hash = 0;  // of the decoded pixels, to find duplicate scans
   bool contour_found = true;
-  // Of the brain crop, to find near-duplicate scans (duplicates.hpp); originals only.
-  glia::vision::Fingerprint fingerprint;
+  // To find near-duplicate scans (duplicates.hpp), originals only: of the brain region, and of
+  // the whole image (which a crop that the threshold finds differently does not change).
+  glia::vision::Fingerprint fingerprint, whole_fingerprint;
 };
 
 struct SkippedFile {

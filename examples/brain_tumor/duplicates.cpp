@@ -1,7 +1,9 @@
 #include "duplicates.hpp"
 
 #include <algorithm>
+#include <array>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include <glia/io/atomic_file.hpp>
@@ -23,6 +25,26 @@ std::vector<std::string> split_tabs(const std::string& line) {
 }
 
 }  // namespace
+
+glia::vision::Fingerprint scan_fingerprint(const Image& bgr) {
+  const Image blurred = gaussian_blur5(to_gray(bgr));
+  std::array<int64_t, 256> histogram{};
+  for (uint8_t v : blurred.pixels) ++histogram[v];
+  auto percentile = [&](double q) {
+    const auto target = static_cast<int64_t>(q * static_cast<double>(blurred.pixels.size()));
+    int64_t seen = 0;
+    for (int v = 0; v < 256; ++v) {
+      seen += histogram[static_cast<size_t>(v)];
+      if (seen > target) return v;
+    }
+    return 255;
+  };
+  const int low = percentile(0.02), high = percentile(0.98);
+  const int threshold = low + (high - low) / 4;
+  const Image mask = dilate3x3(erode3x3(threshold_binary(blurred, threshold), 2), 2);
+  const std::optional<Box> box = largest_contour_box(mask);
+  return glia::vision::fingerprint(box ? crop(bgr, *box) : bgr);
+}
 
 void add_threshold_options(CLI::App& command, glia::vision::NearDuplicateOptions& t) {
   command.add_option("--phash", t.phash, "pHash distance that alone marks twins (-1: off)")
@@ -99,20 +121,38 @@ Json duplicate_settings_json(const DuplicateSettings& s) {
 std::vector<ScanLink> near_duplicate_links(const std::vector<Prepared>& items,
                                            const std::vector<int>& originals,
                                            const glia::vision::NearDuplicateOptions& thresholds) {
-  std::vector<glia::vision::Fingerprint> prints;
-  prints.reserve(originals.size());
-  for (int i : originals) {
-    const Prepared& p = items[static_cast<size_t>(i)];
-    if (p.fingerprint.thumbnail.empty()) {
-      throw std::logic_error("near_duplicate_links: '" + p.ref.relative + "' has no fingerprint");
-    }
-    prints.push_back(p.fingerprint);
-  }
+  // Both views: the brain regions, then the whole images by the pHash rule alone (the other
+  // rules, on whole images, match different scans framed alike: docs/brain_tumor.md); a pair
+  // matched in both keeps the brain region's evidence.
+  glia::vision::NearDuplicateOptions whole_thresholds;
+  whole_thresholds.phash = thresholds.phash;
+  whole_thresholds.flips = thresholds.flips;
+  whole_thresholds.dhash = whole_thresholds.joint_phash = whole_thresholds.joint_dhash = -1;
+  whole_thresholds.ncc = 2.0;
   std::vector<ScanLink> links;
-  for (const glia::vision::Match& m : glia::vision::find_near_duplicates(prints, thresholds)) {
-    links.push_back({originals[static_cast<size_t>(m.a)], originals[static_cast<size_t>(m.b)],
-                     glia::vision::rule_name(m.rule), m.evidence()});
+  std::set<std::pair<int, int>> found;
+  for (bool whole : {false, true}) {
+    std::vector<glia::vision::Fingerprint> prints;
+    prints.reserve(originals.size());
+    for (int i : originals) {
+      const Prepared& p = items[static_cast<size_t>(i)];
+      const glia::vision::Fingerprint& f = whole ? p.whole_fingerprint : p.fingerprint;
+      if (f.thumbnail.empty()) {
+        throw std::logic_error("near_duplicate_links: '" + p.ref.relative + "' has no fingerprint");
+      }
+      prints.push_back(f);
+    }
+    for (const glia::vision::Match& m :
+         glia::vision::find_near_duplicates(prints, whole ? whole_thresholds : thresholds)) {
+      const int a = originals[static_cast<size_t>(m.a)], b = originals[static_cast<size_t>(m.b)];
+      if (!found.insert({a, b}).second) continue;
+      links.push_back(
+          {a, b, glia::vision::rule_name(m.rule), (whole ? "whole image: " : "") + m.evidence()});
+    }
   }
+  std::sort(links.begin(), links.end(), [](const ScanLink& x, const ScanLink& y) {
+    return std::make_pair(x.a, x.b) < std::make_pair(y.a, y.b);
+  });
   return links;
 }
 

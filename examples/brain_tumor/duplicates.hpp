@@ -28,6 +28,12 @@ struct DuplicateSettings {
   std::string groups_file;  // a reviewed groups.tsv instead of the near-duplicate search
 };
 
+// The fingerprint of a scan (BGR): of its brain region, found as crop_brain_contour finds it
+// but with a threshold set between the image's own dark and bright levels (its 2nd and 98th
+// percentiles of blurred grey, a quarter of the way up) instead of the seed's fixed 45, so that a
+// brighter, darker or flatter copy of a scan crops the same.
+glia::vision::Fingerprint scan_fingerprint(const Image& bgr);
+
 // --duplicates exact|near, --groups FILE and the thresholds (add_threshold_options).
 void add_duplicate_options(CLI::App& command, DuplicateSettings& settings);
 // --phash N, --dhash N, --hashes P,D, --ncc X, --no-flips.
