@@ -45,6 +45,10 @@ Recipe recipe_named(const std::string& name) {
     r.widths = {16, 32, 64, 128, 256};
     r.standardize = true;
     r.models = 2;
+    // Temperature scaling fitted on the validation part (nested: never on test scans), chosen
+    // by cv on tuning seeds 101 and 102 (ECE 0.028 and 0.043 against 0.066 without, label
+    // smoothing 0.1 kept; docs/results.md).
+    r.calibrate = true;
     return r;
   }
   throw std::invalid_argument("unknown recipe '" + name + "' (choose seed or glia)");

@@ -10,7 +10,7 @@
 //   on 96x96 inputs; the seed's saved augmented copies of the training scans (online
 //   augmentation with the seed's ranges when the data has none); AdamW with a cosine schedule
 //   over 10 epochs; label smoothing; the last epoch kept; horizontal and vertical flips as
-//   test-time augmentation.
+//   test-time augmentation; the logit divided by a temperature fitted on the validation part.
 #pragma once
 
 #include <cstdint>
