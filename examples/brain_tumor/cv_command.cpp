@@ -94,6 +94,10 @@ int run_cv(CvOptions o) {
   if (o.epochs) recipe.epochs = o.epochs;
   if (!fs::is_directory(o.data)) throw DataError("data folder '" + o.data + "' does not exist");
   if (o.augment.empty()) o.augment = recipe.augment;
+  if (o.duplicates.mode == "auto") o.duplicates.mode = "near";
+  if (o.duplicates.mode == "exact" && !o.duplicates.groups_file.empty()) {
+    throw UsageError("--groups needs --duplicates near");
+  }
   const Catalog catalog = scan_data_dir(o.data);
   if (o.augment == "folder" && catalog.augmented.empty()) o.augment = "online";
   apply_threads(o.threads);

@@ -92,8 +92,9 @@ void add_duplicate_options(CLI::App& command, DuplicateSettings& settings) {
   command
       .add_option("--duplicates", settings.mode,
                   "near: merge near-duplicate scans (re-encoded, resized, re-cropped, marked) "
-                  "as well as identical ones; exact: identical pixels only")
-      ->check(CLI::IsMember({"exact", "near"}))
+                  "as well as identical ones; exact: identical pixels only; auto: near for "
+                  "--data, exact for the built-in synthetic scans")
+      ->check(CLI::IsMember({"auto", "exact", "near"}))
       ->capture_default_str();
   command.add_option("--groups", settings.groups_file,
                      "a reviewed groups.tsv (from 'brain_tumor duplicates') instead of the "
@@ -215,6 +216,7 @@ std::vector<ScanLink> find_duplicate_scans(const std::vector<Prepared>& items,
                                            const std::vector<int>& originals,
                                            const DuplicateSettings& settings) {
   std::vector<ScanLink> links = exact_duplicate_links(items, originals);
+  if (settings.mode == "auto") throw std::logic_error("find_duplicate_scans: mode not resolved");
   if (settings.mode == "exact") return links;
   if (!settings.groups_file.empty()) {
     const std::vector<ScanLink> reviewed = read_groups_file(settings.groups_file, items, originals);

@@ -23,7 +23,10 @@
 namespace brain_tumor {
 
 struct DuplicateSettings {
-  std::string mode = "near";  // "exact": identical pixels only; "near": near duplicates too
+  // "exact": identical pixels only; "near": near duplicates too; "auto" (the option's default):
+  // near for files, exact for the built-in synthetic scans, which are distinct by construction
+  // (and alike enough that the near-duplicate rules would merge them).
+  std::string mode = "auto";
   glia::vision::NearDuplicateOptions thresholds;
   std::string groups_file;  // a reviewed groups.tsv instead of the near-duplicate search
 };

@@ -97,7 +97,9 @@ std::string contact_sheet(const std::vector<Prepared>& items,
   return html.str();
 }
 
-int run_duplicates(const DuplicatesOptions& o) {
+int run_duplicates(const DuplicatesOptions& given) {
+  DuplicatesOptions o = given;
+  if (o.settings.mode == "auto") o.settings.mode = "near";
   if (o.settings.mode == "exact" && !o.settings.groups_file.empty())
     throw UsageError("--groups needs --duplicates near");
   apply_threads(o.threads);

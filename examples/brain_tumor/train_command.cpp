@@ -208,6 +208,10 @@ Recipe resolve_recipe(TrainOptions& o) {
   o.epochs = recipe.epochs;
   o.batch = recipe.batch;
   o.lr = recipe.lr;
+  if (o.duplicates.mode == "auto") o.duplicates.mode = synthetic ? "exact" : "near";
+  if (o.duplicates.mode == "exact" && !o.duplicates.groups_file.empty()) {
+    throw UsageError("--groups needs --duplicates near");
+  }
   if (o.augment.empty()) {
     o.augment = recipe.augment;
     if (o.augment == "folder" &&
