@@ -275,8 +275,8 @@ TEST_CASE("duplicates: the detector against the reviewed groups of the real data
   const std::vector<Prepared>& items = set.items;
   std::vector<int> originals(items.size());
   std::iota(originals.begin(), originals.end(), 0);
-  const DuplicateSettings automatic;
-  DuplicateSettings reviewed;
+  DuplicateSettings automatic, reviewed;
+  automatic.mode = reviewed.mode = "near";
   reviewed.groups_file = kReviewed.string();
   auto same_group_pairs = [&](const DuplicateSettings& s) {
     std::set<std::pair<int, int>> pairs;
