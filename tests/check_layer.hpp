@@ -5,7 +5,9 @@
 //     (check_gradients), in training and in eval mode;
 //   - forward_owned() on a copy gives what forward() gives, bit for bit;
 //   - eval mode is a pure function: two calls agree and leave the buffers alone;
-//   - a checkpoint round trip restores every parameter and buffer after they were changed.
+//   - a checkpoint round trip restores every parameter and buffer after they were changed;
+//   - a copy (clone()) computes what the layer computes and owns its tensors: changing them
+//     leaves the layer alone (a module without clone() says so when asked for one).
 #pragma once
 
 #include <unistd.h>
@@ -64,6 +66,33 @@ inline void check_layer(nn::Module& layer, const Shape& input_shape, uint64_t se
   const std::vector<Tensor> buffers_after = layer.buffers();
   for (size_t i = 0; i < buffers_after.size(); ++i) {
     CHECK(same_bits(buffers_before[i], buffers_after[i]));
+  }
+
+  // A copy: the same function, its own tensors.
+  std::shared_ptr<nn::Module> copy;
+  try {
+    copy = layer.clone();
+  } catch (const std::logic_error& e) {  // a user's module without clone(): said so
+    CHECK_THAT(e.what(), Catch::Contains("does not implement clone()"));
+  }
+  if (copy) {
+    copy->eval();
+    {
+      NoGradGuard no_grad;
+      CHECK(same_bits(copy->forward(x), first));
+    }
+    const std::vector<Tensor> mine = layer.parameters(), theirs = copy->parameters();
+    REQUIRE(mine.size() == theirs.size());
+    for (size_t i = 0; i < mine.size(); ++i) {
+      CHECK_FALSE(mine[i].shares_storage_with(theirs[i]));
+      CHECK(theirs[i].requires_grad() == mine[i].requires_grad());
+    }
+    for (const Tensor& t : copy->parameters()) {
+      Tensor w = t;
+      as_array(w) += 0.25f;
+    }
+    NoGradGuard no_grad;
+    CHECK(same_bits(layer.forward(x), first));
   }
 
   // Checkpoint round trip: save, scribble over the state, load, compare.

@@ -5,6 +5,7 @@
 
 #include <glia/glia.hpp>
 
+#include "check_layer.hpp"
 #include "seed_network.hpp"
 
 using namespace glia;
@@ -228,4 +229,76 @@ TEST_CASE("nn: fold_batch_norm folds conv + batch norm for inference, exact up t
   for (size_t i = 0; i < before.size(); ++i) {
     CHECK((as_array(before[i].tensor) == as_array(saved[i])).all());
   }
+}
+
+// Issue: `nn::Residual block(std::move(body)); net.add(block);` recursed until the stack
+// overflowed. Each container, built as a named variable and added by value, is copied: training
+// the model it went into leaves it as it was.
+TEST_CASE("nn: containers added by value are deep copies, shared pointers are shared") {
+  auto body = [] {
+    nn::Sequential s;
+    s.add(nn::Conv2d(2, 2, 3, 1, 1, false)).add(nn::BatchNorm2d(2)).add(nn::ReLU());
+    return s;
+  };
+  nn::Residual residual(body());
+  nn::Average average;
+  average.add(body()).add(body());
+  nn::Sequential sequential = body();
+  Rng rng(3);
+  const Tensor x = Tensor::randn({4, 2, 5, 5}, rng);
+  for (nn::Module* original : std::vector<nn::Module*>{&residual, &average, &sequential}) {
+    INFO(original->type_name());
+    std::vector<Tensor> before;
+    for (const NamedTensor& t : original->named_state()) before.push_back(t.tensor.clone());
+    nn::Sequential net;
+    if (original == &residual) net.add(residual);
+    if (original == &average) net.add(average);
+    if (original == &sequential) net.add(sequential);
+    net.add(nn::GlobalAvgPool2d()).add(nn::Flatten());
+    REQUIRE(net.parameter_count() == original->parameter_count());
+    optim::SGD opt(net.parameters(), optim::SGDOptions{0.5f});
+    for (int step = 0; step < 2; ++step) {
+      opt.zero_grad();
+      Tensor loss = mean(net.forward(x));
+      loss.backward();
+      opt.step();
+    }
+    const std::vector<NamedTensor> after = original->named_state();
+    for (size_t i = 0; i < after.size(); ++i) {
+      INFO(after[i].name);
+      CHECK(testing::same_bits(after[i].tensor, before[i]));
+      CHECK_FALSE(after[i].tensor.grad().defined());
+    }
+    // ... and the copy did train.
+    bool moved = false;
+    const std::vector<NamedTensor> trained = net.layer(0)->named_state();
+    for (size_t i = 0; i < trained.size(); ++i)
+      moved = moved || !testing::same_bits(trained[i].tensor, before[i]);
+    CHECK(moved);
+  }
+  // A shared pointer is shared: training the model trains the module.
+  auto shared = std::make_shared<nn::Residual>(body());
+  const Tensor w0 = shared->parameters()[0].clone();
+  nn::Sequential net;
+  net.add(shared).add(nn::GlobalAvgPool2d()).add(nn::Flatten());
+  optim::SGD opt(net.parameters(), optim::SGDOptions{0.5f});
+  Tensor loss = mean(net.forward(x));
+  loss.backward();
+  opt.step();
+  CHECK_FALSE(testing::same_bits(shared->parameters()[0], w0));
+  // Copies pass check_layer, and copy assignment is deep too.
+  nn::Residual copy = residual;
+  testing::check_layer(copy, {2, 2, 4, 4});
+  nn::Sequential assigned;
+  assigned = sequential;
+  CHECK_FALSE(assigned.parameters()[0].shares_storage_with(sequential.parameters()[0]));
+}
+
+TEST_CASE("nn: copying a container of a module without clone() is a clear error") {
+  struct Plain : nn::Module {
+    Tensor forward(const Tensor& x) override { return x; }
+  };
+  nn::Sequential net;
+  net.add(std::make_shared<Plain>());
+  CHECK_THROWS_WITH(nn::Sequential(net), Catch::Contains("does not implement clone()"));
 }

@@ -33,6 +33,33 @@ std::string with_commas(int64_t n) {
 
 }  // namespace
 
+Module::Module(const Module& other) : Module() {
+  *this = other;
+}
+
+Module& Module::operator=(const Module& other) {
+  if (this == &other) return *this;
+  training_ = other.training_;
+  parameters_.clear();
+  buffers_.clear();
+  children_.clear();
+  for (const NamedTensor& p : other.parameters_) {
+    Tensor copy = p.tensor.clone();
+    copy.requires_grad(p.tensor.requires_grad());
+    parameters_.push_back({p.name, copy});
+  }
+  for (const NamedTensor& b : other.buffers_) buffers_.push_back({b.name, b.tensor.clone()});
+  for (const NamedModule& c : other.children_) children_.push_back({c.name, c.module->clone()});
+  return *this;
+}
+
+std::shared_ptr<Module> Module::clone() const {
+  throw std::logic_error("glia::nn::Module::clone: " + type_name() +
+                         " cannot be copied: it does not implement clone() (derive it from "
+                         "nn::Cloneable<" +
+                         type_name() + ">, or share it by std::shared_ptr)");
+}
+
 Shape Module::output_shape(const Shape& input) const {
   // forward() is not const: the module is put in eval mode for the trace and restored after.
   Module& self = const_cast<Module&>(*this);

@@ -8,7 +8,7 @@
 namespace glia::nn {
 
 /// max(x, 0) elementwise.
-class ReLU : public Module {
+class ReLU : public Cloneable<ReLU> {
  public:
   Tensor forward(const Tensor& x) override { return relu(x); }
   Tensor forward_owned(Tensor x) override { return relu(std::move(x)); }
@@ -17,7 +17,7 @@ class ReLU : public Module {
 };
 
 /// x where x > 0, negative_slope * x elsewhere.
-class LeakyReLU : public Module {
+class LeakyReLU : public Cloneable<LeakyReLU> {
  public:
   /// negative_slope must be finite.
   explicit LeakyReLU(float negative_slope = 0.01f) : slope_(negative_slope) {
@@ -34,7 +34,7 @@ class LeakyReLU : public Module {
 };
 
 /// tanh(x) elementwise.
-class Tanh : public Module {
+class Tanh : public Cloneable<Tanh> {
  public:
   Tensor forward(const Tensor& x) override { return tanh(x); }
   Shape output_shape(const Shape& in) const override { return in; }
@@ -42,7 +42,7 @@ class Tanh : public Module {
 };
 
 /// 1 / (1 + e^-x) elementwise.
-class Sigmoid : public Module {
+class Sigmoid : public Cloneable<Sigmoid> {
  public:
   Tensor forward(const Tensor& x) override { return sigmoid(x); }
   Shape output_shape(const Shape& in) const override { return in; }

@@ -21,58 +21,52 @@
 namespace glia::nn {
 
 /// The mean of its branches' outputs (see the file's description).
-class Average : public Module {
+class Average : public Cloneable<Average> {
  public:
   Average() = default;
 
-  /// Takes a branch by value (ensemble.add(std::move(net))) or shares an existing one.
+  /// Takes a branch by value: a temporary is moved in (ensemble.add(std::move(net))), a named
+  /// one is copied, deeply.
   template <class Branch, class = std::enable_if_t<std::is_base_of_v<Module, std::decay_t<Branch>>>>
   Average& add(Branch&& branch) {
     return add(std::make_shared<std::decay_t<Branch>>(std::forward<Branch>(branch)));
   }
-  /// Appends a branch (shared, not copied) and returns this container, for chaining.
+  /// Appends a branch, shared with whoever else holds it (not copied), and returns this
+  /// container, for chaining.
   Average& add(std::shared_ptr<Module> branch) {
     check_arg(branch != nullptr, "Average::add", "null branch");
-    register_module(std::to_string(branches_.size()), branch);
-    branches_.push_back(std::move(branch));
+    register_module(std::to_string(size()), std::move(branch));
     return *this;
   }
 
   /// The number of branches.
-  size_t size() const { return branches_.size(); }
+  size_t size() const { return named_children().size(); }
   /// Branch i; throws std::invalid_argument past the end.
-  Module& operator[](size_t i) const {
-    check_arg(i < branches_.size(), "Average", "branch ", i, " out of range (", branches_.size(),
-              " branches)");
-    return *branches_[i];
-  }
+  Module& operator[](size_t i) const { return *branch(i); }
   /// Branch i, shared; throws std::invalid_argument past the end.
   std::shared_ptr<Module> branch(size_t i) const {
-    (*this)[i];  // range check
-    return branches_[i];
+    check_arg(i < size(), "Average", "branch ", i, " out of range (", size(), " branches)");
+    return child(i);
   }
 
   Tensor forward(const Tensor& x) override {
-    check_arg(!branches_.empty(), "Average", "has no branches");
-    Tensor sum = branches_[0]->forward(x);
-    for (size_t i = 1; i < branches_.size(); ++i) sum = sum + branches_[i]->forward(x);
-    if (branches_.size() == 1) return sum;
-    return sum * (1.0f / static_cast<float>(branches_.size()));
+    check_arg(size() > 0, "Average", "has no branches");
+    Tensor sum = child(0)->forward(x);
+    for (size_t i = 1; i < size(); ++i) sum = sum + child(i)->forward(x);
+    if (size() == 1) return sum;
+    return sum * (1.0f / static_cast<float>(size()));
   }
   Shape output_shape(const Shape& in) const override {
-    check_arg(!branches_.empty(), "Average", "has no branches");
-    const Shape first = branches_[0]->output_shape(in);
-    for (size_t i = 1; i < branches_.size(); ++i) {
-      const Shape other = branches_[i]->output_shape(in);
+    check_arg(size() > 0, "Average", "has no branches");
+    const Shape first = child(0)->output_shape(in);
+    for (size_t i = 1; i < size(); ++i) {
+      const Shape other = child(i)->output_shape(in);
       check_arg(other == first, "Average", "branch ", i, " gives ", shape_str(other),
                 " but branch 0 gives ", shape_str(first), " for input ", shape_str(in));
     }
     return first;
   }
   std::string type_name() const override { return "Average"; }
-
- private:
-  std::vector<std::shared_ptr<Module>> branches_;
 };
 
 }  // namespace glia::nn

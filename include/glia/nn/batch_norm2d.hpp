@@ -12,7 +12,7 @@ namespace glia::nn {
 
 /// Batch normalisation over the channels of {N, C, H, W} (or {N, C}) inputs: batch statistics
 /// in training mode (and the running ones updated), the running ones in eval mode.
-class BatchNorm2d : public Module {
+class BatchNorm2d : public Cloneable<BatchNorm2d> {
  public:
   /// Needs channels > 0, eps > 0 and momentum in [0, 1] (std::invalid_argument otherwise).
   explicit BatchNorm2d(int64_t channels, float eps = 1e-5f, float momentum = 0.1f)
@@ -20,18 +20,18 @@ class BatchNorm2d : public Module {
     check_arg(channels > 0, "BatchNorm2d", "channels must be positive, got ", channels);
     check_arg(eps > 0.0f && momentum >= 0.0f && momentum <= 1.0f, "BatchNorm2d",
               "needs eps > 0 and momentum in [0, 1], got ", eps, " and ", momentum);
-    gamma_ = register_parameter("gamma", Tensor::ones({channels}));
-    beta_ = register_parameter("beta", Tensor::zeros({channels}));
-    running_mean_ = register_buffer("running_mean", Tensor::zeros({channels}));
-    running_var_ = register_buffer("running_var", Tensor::ones({channels}));
+    register_parameter("gamma", Tensor::ones({channels}));
+    register_parameter("beta", Tensor::zeros({channels}));
+    register_buffer("running_mean", Tensor::zeros({channels}));
+    register_buffer("running_var", Tensor::ones({channels}));
   }
 
   Tensor forward(const Tensor& x) override {
-    return batch_norm(x, gamma_, beta_, running_mean_, running_var_, is_training(), momentum_, eps_,
-                      reducer_ ? &reducer_ : nullptr);
+    return batch_norm(x, gamma(), beta(), running_mean(), running_var(), is_training(), momentum_,
+                      eps_, reducer_ ? &reducer_ : nullptr);
   }
   Tensor forward_owned(Tensor x) override {
-    return batch_norm(std::move(x), gamma_, beta_, running_mean_, running_var_, is_training(),
+    return batch_norm(std::move(x), gamma(), beta(), running_mean(), running_var(), is_training(),
                       momentum_, eps_, reducer_ ? &reducer_ : nullptr);
   }
   Shape output_shape(const Shape& in) const override {
@@ -43,11 +43,11 @@ class BatchNorm2d : public Module {
 
   ///@{
   /// The layer's tensors (shared with it: writing to them changes the layer) and settings.
-  Tensor gamma() const { return gamma_; }
-  Tensor beta() const { return beta_; }
-  Tensor running_mean() const { return running_mean_; }
-  Tensor running_var() const { return running_var_; }
-  int64_t channels() const { return gamma_.size(0); }
+  Tensor gamma() const { return parameter(0); }
+  Tensor beta() const { return parameter(1); }
+  Tensor running_mean() const { return buffer(0); }
+  Tensor running_var() const { return buffer(1); }
+  int64_t channels() const { return gamma().size(0); }
   float eps() const { return eps_; }
   float momentum() const { return momentum_; }
   ///@}
@@ -58,7 +58,6 @@ class BatchNorm2d : public Module {
 
  private:
   BatchStatsReducer reducer_;
-  Tensor gamma_, beta_, running_mean_, running_var_;
   float eps_, momentum_;
 };
 

@@ -13,7 +13,7 @@ namespace glia::nn {
 
 /// Inverted dropout in training mode (zeros with probability rate, the rest scaled by
 /// 1 / (1 - rate)); the identity in eval mode.
-class Dropout : public Module {
+class Dropout : public Cloneable<Dropout> {
  public:
   /// rate in [0, 1); masks are drawn from `rng`, which must outlive the layer.
   explicit Dropout(float rate, Rng& rng = default_rng()) : rate_(rate), rng_(&rng) {

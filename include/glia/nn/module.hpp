@@ -25,6 +25,15 @@
 /// checkpoints work on them in place: keep the handle register_* returns and never reassign it.
 /// Names are local ("weight"); a child's are prefixed with its name ("fc1.weight"), so every
 /// name in named_parameters() is unique and checkpoints find tensors by name.
+///
+/// Copying a module is a deep copy, as PyTorch's copy.deepcopy: the copy owns new parameters and
+/// buffers with the same values, and copies of the children (clone()); training the copy leaves
+/// the original as it was. To share a module instead, hold it by std::shared_ptr (containers
+/// take one: net.add(std::make_shared<nn::Dense>(4, 2)) or a pointer another model holds).
+/// The built-in layers read their tensors and children back through parameter(i), buffer(i)
+/// and child(i), so a copy computes with its own; a subclass that keeps handles as members, like
+/// TwoLayer above, must point them at the copy's in its copy constructor, or not be copied (its
+/// clone() throws unless it overrides it: derive from Cloneable<TwoLayer> to get one).
 #pragma once
 
 #include <iosfwd>
@@ -68,6 +77,10 @@ class Module {
   /// Short type name, e.g. "Conv2d", for summaries and error messages. The default is the
   /// class's name without its namespace.
   virtual std::string type_name() const;
+  /// A deep copy of this module, of its own type (see the file's description): what containers
+  /// call to copy their children. Throws std::logic_error for a type that does not implement it
+  /// (derive from Cloneable<YourModule> to get one from the copy constructor).
+  virtual std::shared_ptr<Module> clone() const;
 
   ///@{
   /// This module's own, then each child's (prefixed with "<child name>."), in the order they
@@ -102,13 +115,20 @@ class Module {
 
  protected:
   ///@{
-  /// For subclasses. A copy shares the tensors and children of the original (they are
-  /// handles); fold_batch_norm() and the checkpoint loader make new ones where needed.
+  /// For subclasses. A copy is deep (see the file's description); a move keeps the tensors.
   Module() = default;
-  Module(const Module&) = default;
-  Module& operator=(const Module&) = default;
+  Module(const Module& other);
+  Module& operator=(const Module& other);
   Module(Module&&) = default;
   Module& operator=(Module&&) = default;
+  ///@}
+
+  ///@{
+  /// The i-th registered parameter, buffer or child, in registration order: how the built-in
+  /// layers read theirs, so that a copy computes with the copy's (unchecked index).
+  const Tensor& parameter(size_t i) const { return parameters_[i].tensor; }
+  const Tensor& buffer(size_t i) const { return buffers_[i].tensor; }
+  const std::shared_ptr<Module>& child(size_t i) const { return children_[i].module; }
   ///@}
 
   ///@{
@@ -140,6 +160,18 @@ class Module {
   bool training_ = true;
   std::vector<NamedTensor> parameters_, buffers_;
   std::vector<NamedModule> children_;
+};
+
+/// Gives a Module subclass `Derived` a clone() that copy-constructs it:
+/// class MyLayer : public nn::Cloneable<MyLayer> { ... };  (Base: the class to derive from).
+template <class Derived, class Base = Module>
+class Cloneable : public Base {
+ public:
+  using Base::Base;
+  /// A deep copy of the module, as a Derived.
+  std::shared_ptr<Module> clone() const override {
+    return std::make_shared<Derived>(static_cast<const Derived&>(*this));
+  }
 };
 
 }  // namespace glia::nn

@@ -8,7 +8,7 @@
 namespace glia::nn {
 
 /// Max pooling over square windows (max_pool2d()).
-class MaxPool2d : public Module {
+class MaxPool2d : public Cloneable<MaxPool2d> {
  public:
   /// stride 0 means the kernel size.
   explicit MaxPool2d(int64_t kernel, int64_t stride = 0)
@@ -31,7 +31,7 @@ class MaxPool2d : public Module {
 };
 
 /// Average pooling over square windows (avg_pool2d()).
-class AvgPool2d : public Module {
+class AvgPool2d : public Cloneable<AvgPool2d> {
  public:
   /// stride 0 means the kernel size.
   explicit AvgPool2d(int64_t kernel, int64_t stride = 0)
@@ -55,7 +55,7 @@ class AvgPool2d : public Module {
 
 /// {N, C, H, W} -> {N, C, 1, 1}: follow it with Flatten for a classifier head.
 /// The mean over each channel's H x W plane.
-class GlobalAvgPool2d : public Module {
+class GlobalAvgPool2d : public Cloneable<GlobalAvgPool2d> {
  public:
   Tensor forward(const Tensor& x) override { return global_avg_pool2d(x); }
   Shape output_shape(const Shape& in) const override {

@@ -22,16 +22,18 @@
 namespace glia::nn {
 
 /// body(x) + shortcut(x), or body(x) + x (see the file's description).
-class Residual : public Module {
+class Residual : public Cloneable<Residual> {
  public:
   /// Shares the modules given; a null shortcut is the identity.
   explicit Residual(std::shared_ptr<Module> body, std::shared_ptr<Module> shortcut = nullptr) {
     check_arg(body != nullptr, "Residual", "needs a body");
-    body_ = register_module("body", std::move(body));
-    if (shortcut) shortcut_ = register_module("shortcut", std::move(shortcut));
+    register_module("body", std::move(body));
+    if (shortcut) register_module("shortcut", std::move(shortcut));
   }
-  /// Takes the modules by value: nn::Residual(std::move(body), nn::Conv2d(...)).
-  template <class Body, class = std::enable_if_t<std::is_base_of_v<Module, std::decay_t<Body>>>>
+  /// Takes the modules by value: nn::Residual(std::move(body), nn::Conv2d(...)); a named
+  /// module is copied (deeply). (Not for a Residual itself: that is the copy constructor.)
+  template <class Body, class = std::enable_if_t<std::is_base_of_v<Module, std::decay_t<Body>> &&
+                                                 !std::is_same_v<std::decay_t<Body>, Residual>>>
   explicit Residual(Body&& body)
       : Residual(std::make_shared<std::decay_t<Body>>(std::forward<Body>(body))) {}
   template <class Body, class Shortcut,
@@ -43,28 +45,28 @@ class Residual : public Module {
                  std::make_shared<std::decay_t<Shortcut>>(std::forward<Shortcut>(shortcut))) {}
 
   Tensor forward(const Tensor& x) override {
-    Tensor y = body_->forward(x);
-    return y + (shortcut_ ? shortcut_->forward(x) : x);
+    Tensor y = body().forward(x);
+    return y + (shortcut() ? shortcut()->forward(x) : x);
   }
   Shape output_shape(const Shape& in) const override {
-    const Shape body = body_->output_shape(in);
-    const Shape side = shortcut_ ? shortcut_->output_shape(in) : in;
-    check_arg(body == side, "Residual", "body gives ", shape_str(body), " but the shortcut gives ",
-              shape_str(side), " for input ", shape_str(in));
-    return body;
+    const Shape body_shape = body().output_shape(in);
+    const Shape side = shortcut() ? shortcut()->output_shape(in) : in;
+    check_arg(body_shape == side, "Residual", "body gives ", shape_str(body_shape),
+              " but the shortcut gives ", shape_str(side), " for input ", shape_str(in));
+    return body_shape;
   }
   std::string type_name() const override { return "Residual"; }
 
   ///@{
   /// The two branches (the shortcut is null for the identity).
-  Module& body() const { return *body_; }
-  Module* shortcut() const { return shortcut_.get(); }  ///< null for the identity
-  const std::shared_ptr<Module>& body_ptr() const { return body_; }
-  const std::shared_ptr<Module>& shortcut_ptr() const { return shortcut_; }
+  Module& body() const { return *child(0); }
+  Module* shortcut() const { return shortcut_ptr().get(); }  ///< null for the identity
+  const std::shared_ptr<Module>& body_ptr() const { return child(0); }
+  const std::shared_ptr<Module>& shortcut_ptr() const {
+    static const std::shared_ptr<Module> identity;
+    return named_children().size() > 1 ? child(1) : identity;
+  }
   ///@}
-
- private:
-  std::shared_ptr<Module> body_, shortcut_;
 };
 
 }  // namespace glia::nn

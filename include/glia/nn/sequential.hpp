@@ -19,7 +19,7 @@
 namespace glia::nn {
 
 /// Layers applied one after another.
-class Sequential : public Module {
+class Sequential : public Cloneable<Sequential> {
  public:
   Sequential() = default;
   /// `example_shape`: one input's shape without the batch axis, e.g. {3, 240, 240}.
@@ -30,38 +30,34 @@ class Sequential : public Module {
     }
   }
 
-  /// Takes a layer by value (net.add(nn::ReLU())) or shares an existing one.
+  /// Takes a layer by value: a temporary is moved in (net.add(nn::ReLU())), a named one is
+  /// copied, deeply (net.add(block): training net leaves block as it was).
   template <class Layer, class = std::enable_if_t<std::is_base_of_v<Module, std::decay_t<Layer>>>>
   Sequential& add(Layer&& layer) {
     return add(std::make_shared<std::decay_t<Layer>>(std::forward<Layer>(layer)));
   }
-  /// Appends a layer (shared, not copied) and returns this container, for chaining.
+  /// Appends a layer, shared with whoever else holds it (not copied), and returns this
+  /// container, for chaining.
   Sequential& add(std::shared_ptr<Module> layer) {
     check_arg(layer != nullptr, "Sequential::add", "null layer");
-    register_module(std::to_string(layers_.size()), layer);
-    layers_.push_back(std::move(layer));
+    register_module(std::to_string(size()), std::move(layer));
     return *this;
   }
 
   /// Removes and returns the last layer (e.g. a final Sigmoid, to get logits).
   std::shared_ptr<Module> pop_back() {
-    check_arg(!layers_.empty(), "Sequential::pop_back", "no layers");
-    layers_.pop_back();
+    check_arg(size() > 0, "Sequential::pop_back", "no layers");
     return unregister_last_module();
   }
 
   /// The number of layers.
-  size_t size() const { return layers_.size(); }
+  size_t size() const { return named_children().size(); }
   /// Layer i; throws std::invalid_argument past the end.
-  Module& operator[](size_t i) const {
-    check_arg(i < layers_.size(), "Sequential", "layer ", i, " out of range (", layers_.size(),
-              " layers)");
-    return *layers_[i];
-  }
+  Module& operator[](size_t i) const { return *layer(i); }
   /// Layer i, shared; throws std::invalid_argument past the end.
   std::shared_ptr<Module> layer(size_t i) const {
-    (*this)[i];  // range check
-    return layers_[i];
+    check_arg(i < size(), "Sequential", "layer ", i, " out of range (", size(), " layers)");
+    return child(i);
   }
   /// The layer at i as its concrete type, or nullptr if it is another type.
   template <class Layer>
@@ -78,17 +74,17 @@ class Sequential : public Module {
   /// and a window's first maximum is the same element either way, or gets a zero gradient
   /// both ways), and relu then touches 1/k^2 of the elements.
   Tensor forward(const Tensor& x) override {
-    if (layers_.empty()) return x;
+    if (size() == 0) return x;
     // The caller keeps x: the first layer to read it must not write into it.
     if (relu_then_max_pool(0)) {
-      return forward_from(2, layers_[0]->forward_owned(layers_[1]->forward(x)));
+      return forward_from(2, child(0)->forward_owned(child(1)->forward(x)));
     }
-    return forward_from(1, layers_[0]->forward(x));
+    return forward_from(1, child(0)->forward(x));
   }
   Tensor forward_owned(Tensor x) override { return forward_from(0, std::move(x)); }
   Shape output_shape(const Shape& in) const override {
     Shape s = in;
-    for (const auto& layer : layers_) s = layer->output_shape(s);
+    for (const NamedModule& layer : named_children()) s = layer.module->output_shape(s);
     return s;
   }
   std::string type_name() const override { return "Sequential"; }
@@ -109,25 +105,24 @@ class Sequential : public Module {
 
  private:
   Tensor forward_from(size_t first, Tensor h) const {
-    for (size_t i = first; i < layers_.size(); ++i) {
+    for (size_t i = first; i < size(); ++i) {
       if (relu_then_max_pool(i)) {
-        h = layers_[i]->forward_owned(layers_[i + 1]->forward_owned(std::move(h)));
+        h = child(i)->forward_owned(child(i + 1)->forward_owned(std::move(h)));
         ++i;
       } else {
-        h = layers_[i]->forward_owned(std::move(h));
+        h = child(i)->forward_owned(std::move(h));
       }
     }
     return h;
   }
   /// Exact types: a subclass may compute something else.
   bool relu_then_max_pool(size_t i) const {
-    if (i + 1 >= layers_.size()) return false;
-    const Module& first = *layers_[i];
-    const Module& second = *layers_[i + 1];
+    if (i + 1 >= size()) return false;
+    const Module& first = *child(i);
+    const Module& second = *child(i + 1);
     return typeid(first) == typeid(ReLU) && typeid(second) == typeid(MaxPool2d);
   }
 
-  std::vector<std::shared_ptr<Module>> layers_;
   Shape example_shape_;
 };
 

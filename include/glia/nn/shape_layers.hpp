@@ -9,7 +9,7 @@
 namespace glia::nn {
 
 /// Zeros around the H x W plane of {N, C, H, W} inputs (zero_pad2d()).
-class ZeroPad2d : public Module {
+class ZeroPad2d : public Cloneable<ZeroPad2d> {
  public:
   /// The same padding on all four sides.
   explicit ZeroPad2d(int64_t padding) : ZeroPad2d(padding, padding, padding, padding) {}
@@ -37,7 +37,7 @@ class ZeroPad2d : public Module {
 };
 
 /// {N, ...} -> {N, product of the rest} (flatten()).
-class Flatten : public Module {
+class Flatten : public Cloneable<Flatten> {
  public:
   Tensor forward(const Tensor& x) override { return flatten(x); }
   Shape output_shape(const Shape& in) const override { return flatten_output_shape(in, "Flatten"); }

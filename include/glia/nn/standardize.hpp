@@ -10,7 +10,7 @@
 namespace glia::nn {
 
 /// Per-example standardisation, no parameters (standardize()).
-class Standardize : public Module {
+class Standardize : public Cloneable<Standardize> {
  public:
   /// eps is added to the standard deviation (ONNX's MeanVarianceNormalization uses 1e-9).
   explicit Standardize(float eps = 1e-9f) : eps_(eps) {
