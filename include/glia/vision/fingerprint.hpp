@@ -55,8 +55,9 @@ uint64_t difference_hash(const GreyImage& image);
 /// The number of differing bits.
 int hamming_distance(uint64_t a, uint64_t b);
 
-/// The thumbnail's side in pixels, and the shift the aligned comparison tries in each direction.
+/// The thumbnail's side in pixels.
 constexpr int kThumbnailSize = 32;
+/// The shift in pixels the aligned comparison tries in each direction.
 constexpr int kMaxShift = 3;
 /// The side of a canvas: the thumbnail plus kMaxShift on every side.
 constexpr int kCanvasSize = kThumbnailSize + 2 * kMaxShift;

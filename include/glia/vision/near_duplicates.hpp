@@ -35,8 +35,8 @@ namespace glia::vision {
 struct NearDuplicateOptions {
   int phash = 4;         ///< pHash distance that alone makes a match
   int dhash = 2;         ///< dHash distance that alone makes a match
-  int joint_phash = 10;  ///< ... pHash and dHash distances that together make one
-  int joint_dhash = 10;
+  int joint_phash = 10;  ///< pHash distance that makes a match together with joint_dhash
+  int joint_dhash = 10;  ///< dHash distance that makes a match together with joint_phash
   double ncc = 0.95;            ///< aligned NCC that alone makes a match
   double ncc_candidates = 0.6;  ///< plain NCC below which the aligned NCC is not computed
   bool flips = true;  ///< also compare each image with the other's mirrored and flipped views
@@ -54,10 +54,10 @@ struct Match {
   /// the two images, a < b
   int a = 0, b = 0;
   ///@}
-  Rule rule = Rule::phash;
+  Rule rule = Rule::phash;  ///< the first rule that held
   Orientation orientation = Orientation::identity;  ///< b's view that matched a
-  int phash_distance = 64;                          ///< Hamming distances in that orientation
-  int dhash_distance = 64;
+  int phash_distance = 64;                          ///< pHash distance in that orientation
+  int dhash_distance = 64;                          ///< dHash distance in that orientation
   float plain_ncc = 0;     ///< the thumbnails' dot product
   float aligned_ncc = -1;  ///< -1 when not computed (plain NCC below ncc_candidates)
   /// "phash 3" or "ncc 0.973": the rule and the value it tested.
