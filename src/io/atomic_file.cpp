@@ -23,9 +23,9 @@ namespace fs = std::filesystem;
   throw std::runtime_error("glia: cannot write '" + path + "': " + what);
 }
 
-// Crash testing (tests/resume_after_kill.sh): with GLIA_TEST_KILL_DURING_WRITE set to a string
-// that the target path contains, the process kills itself after writing the temporary file and
-// before renaming it: the moment a power cut would hurt most.
+// Crash testing (tests/examples/resume_after_kill.sh): with GLIA_TEST_KILL_DURING_WRITE set to a
+// string that the target path contains, the process kills itself after writing the temporary
+// file and before renaming it: the moment a power cut would hurt most.
 void maybe_die_mid_write(const std::string& path) {
   static const char* when = std::getenv("GLIA_TEST_KILL_DURING_WRITE");
   if (when && *when && path.find(when) != std::string::npos) ::raise(SIGKILL);

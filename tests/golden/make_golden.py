@@ -147,7 +147,7 @@ def adam_seed_network():
     write("adam_seed_network.txt",
           [("losses", torch.tensor(losses))] + list(zip(names, params)) +
           [("bn.running_mean", buffers[0]), ("bn.running_var", buffers[1])],
-          "three Adam steps of the seed network on formula inputs (see test_known_values.cpp)")
+          "three Adam steps of the seed network on formula inputs (see tests/examples/test_seed_network.cpp)")
 
 
 class GliaRng:
@@ -180,7 +180,7 @@ class GliaRng:
 
 
 def contract_program():
-    """The numbers of the issue's API program (tests/consumer/contract_numbers.cpp)."""
+    """The numbers of the issue's API program (tests/integration/consumer/contract_numbers.cpp)."""
     x = torch.tensor(GliaRng(7).uniform(8 * 3 * 240 * 240).reshape(8, 3, 240, 240))
     y = torch.tensor([1, 0, 1, 1, 0, 0, 1, 0], dtype=torch.float32).reshape(8, 1)
     init = GliaRng(0)  # glia::default_rng(), used by Conv2d then Dense

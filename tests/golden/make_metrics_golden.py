@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Writes tests/data/metrics.txt: classification metrics from scikit-learn (Debian's
-python3-sklearn) on fixed random logits and labels, for tests/test_metrics.cpp.
+python3-sklearn) on fixed random logits and labels, for tests/unit/test_metrics.cpp.
 
 Run from anywhere:  /usr/bin/python3 tests/golden/make_metrics_golden.py
 """

@@ -105,7 +105,7 @@ def write_seed_opencv():
         net = cv2.dnn.readNetFromONNX(model)
         # The inputs as glia's preprocessing makes them (brain_tumor predict --save-inputs), so
         # that the two runtimes see the same tensors: the golden file tests the model, not the
-        # crop (tests/keras_reference.sh compares glia's preprocessing with the seed's).
+        # crop (tests/integration/keras_reference.sh compares glia's preprocessing with the seed's).
         subprocess.run([tool, "predict", "--model", model, "--save-inputs", work] +
                        [os.path.join(DATA, f) for f in files], check=True, stdout=subprocess.DEVNULL)
         for i, file in enumerate(files):

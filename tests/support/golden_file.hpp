@@ -36,6 +36,15 @@ inline std::map<std::string, Tensor> load_golden(const std::string& filename) {
   return tensors;
 }
 
+// The closed-form inputs the golden scripts also use: offset + scale * sin(a * i + b).
+inline Tensor formula(const Shape& shape, double a, double b, double scale, double offset = 0.0) {
+  Tensor t = Tensor::empty(shape);
+  for (int64_t i = 0; i < t.numel(); ++i) {
+    t.data()[i] = static_cast<float>(offset + scale * std::sin(a * static_cast<double>(i) + b));
+  }
+  return t;
+}
+
 // Every element within atol + rtol * |expected|; reports the worst element on failure.
 inline void require_close(const Tensor& got, const Tensor& expected, double atol = 1e-5,
                           double rtol = 1e-4) {

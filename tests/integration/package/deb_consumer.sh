@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes the Debian packages of a build (cpack -G DEB), checks their names, contents and Depends,
 # unpacks them into a scratch root (dpkg -x, no root needed) and builds against that root:
-# the find_package consumer (tests/consumer, with README's program) and the same program through
+# the find_package consumer (tests/integration/consumer, with README's program) and the same program through
 # pkg-config; runs brain_tumor and glia_convbench from it.
 # usage: deb_consumer.sh <glia build dir> <glia source dir>
 set -euo pipefail
@@ -32,7 +32,7 @@ config=$(find "$root/usr/lib" -name glia-config.cmake)
 # find_package(glia) against the unpacked root.
 awk '/<!-- api-example -->/{found=1; next} found && /^```/{if (inblock) exit; inblock=1; next} inblock{print}' \
   "$source/README.md" > "$work/readme_example.cpp"
-cmake -S "$source/tests/consumer" -B "$work/build" -DCMAKE_PREFIX_PATH="$root/usr" \
+cmake -S "$source/tests/integration/consumer" -B "$work/build" -DCMAKE_PREFIX_PATH="$root/usr" \
   -DREADME_EXAMPLE="$work/readme_example.cpp" > /dev/null
 cmake --build "$work/build" -j2 > /dev/null
 (cd "$work" && ./build/readme_example | tail -1 && test -s net.glia)

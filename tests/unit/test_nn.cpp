@@ -1,4 +1,4 @@
-// nn: the seed network's summary, parameter order, train/eval, and optimisers.
+// nn: containers, copies, train/eval, batch-norm folding, and optimisers.
 #include <catch2/catch.hpp>
 
 #include <sstream>
@@ -6,50 +6,9 @@
 #include <glia/glia.hpp>
 
 #include "check_layer.hpp"
-#include "seed_network.hpp"
 
 using namespace glia;
 using Catch::Contains;
-
-TEST_CASE("nn: the seed network has Keras' parameter counts and summary") {
-  nn::Sequential net = brain_tumor::seed_network();
-  CHECK(net.parameter_count() == 11073);
-  CHECK(net.buffer_count() == 64);
-  std::ostringstream out;
-  net.summary(out, {1, 3, 240, 240});
-  const std::string s = out.str();
-  CHECK_THAT(s, Contains("Total params: 11,137"));
-  CHECK_THAT(s, Contains("Trainable params: 11,073"));
-  CHECK_THAT(s, Contains("Non-trainable params: 64"));
-  CHECK_THAT(s, Contains("(None, 32, 238, 238)"));
-  CHECK_THAT(s, Contains("(None, 6272)"));
-  CHECK_THAT(s, Contains("4,736"));
-  CHECK_THAT(s, Contains("6,273"));
-  std::ostringstream no_shape;
-  net.summary(no_shape);
-  CHECK_THAT(no_shape.str(), Contains("Total params: 11,137"));
-}
-
-TEST_CASE("nn: parameter and buffer order, names, and shared storage") {
-  nn::Sequential net = brain_tumor::seed_network();
-  std::vector<nn::NamedTensor> p = net.named_parameters();
-  REQUIRE(p.size() == 6);
-  CHECK(p[0].name == "1.weight");
-  CHECK(p[0].tensor.shape() == Shape{32, 3, 7, 7});
-  CHECK(p[1].name == "1.bias");
-  CHECK(p[2].name == "2.gamma");
-  CHECK(p[3].name == "2.beta");
-  CHECK(p[4].name == "7.weight");
-  CHECK(p[4].tensor.shape() == Shape{1, 6272});
-  CHECK(p[5].name == "7.bias");
-  std::vector<nn::NamedTensor> b = net.named_buffers();
-  REQUIRE(b.size() == 2);
-  CHECK(b[0].name == "2.running_mean");
-  CHECK(b[1].name == "2.running_var");
-  // Writing through parameters() changes the layer.
-  net.parameters()[5].data()[0] = 0.25f;
-  CHECK(net.layer_as<nn::Dense>(7)->bias().data()[0] == 0.25f);
-}
 
 TEST_CASE("nn: Glorot-uniform init within Keras' limit, zero bias, seeded") {
   manual_seed(3);
