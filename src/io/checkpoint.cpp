@@ -170,7 +170,7 @@ Checkpoint parse_checkpoint(std::string_view file, const std::string& name) {
       shape.push_back(extent);
       // Checked per extent, so that a corrupt shape cannot overflow the product.
       if (extent < 0 || (extent > 0 && numel > max_elements / extent)) {
-        in.fail("corrupt: tensor '" + tensor_name + "' shape " + shape_str(shape) +
+        in.fail("corrupt: tensor '" + tensor_name + "' shape " + shape_str(shape).str() +
                 " exceeds the file");
       }
       numel *= extent;

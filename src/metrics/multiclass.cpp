@@ -6,7 +6,7 @@ namespace glia::metrics {
 
 std::vector<int> argmax_rows(const Tensor& logits) {
   check_arg(logits.defined() && logits.dim() == 2, "argmax_rows", "expects logits {N, K}, got ",
-            logits.defined() ? shape_str(logits.shape()) : "undefined");
+            shape_str(logits));
   const int64_t n = logits.size(0), k = logits.size(1);
   std::vector<int> out(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) {
@@ -23,7 +23,7 @@ std::vector<int> argmax_rows(const Tensor& logits) {
 MulticlassMetrics multiclass_metrics(const Tensor& logits, const std::vector<int>& labels) {
   check_arg(logits.defined() && logits.dim() == 2 && logits.size(1) >= 1, "multiclass_metrics",
             "expects logits {N, K}, got ",
-            logits.defined() ? shape_str(logits.shape()) : "undefined");
+            shape_str(logits));
   const int64_t n = logits.size(0), k = logits.size(1);
   check_arg(static_cast<int64_t>(labels.size()) == n, "multiclass_metrics", "logits ",
             shape_str(logits.shape()), " but ", labels.size(), " labels");

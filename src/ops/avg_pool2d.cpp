@@ -57,7 +57,7 @@ Tensor avg_pool2d(const Tensor& x, int64_t kernel, int64_t stride) {
 
 Tensor global_avg_pool2d(const Tensor& x) {
   check_arg(x.defined() && x.dim() == 4, "global_avg_pool2d", "expects x {N, C, H, W}, got ",
-            x.defined() ? shape_str(x.shape()) : "undefined");
+            shape_str(x));
   const int64_t plane = x.size(2) * x.size(3), planes = x.size(0) * x.size(1);
   check_arg(plane > 0, "global_avg_pool2d", "empty planes in ", shape_str(x.shape()));
   Tensor y = Tensor::empty({x.size(0), x.size(1), 1, 1});

@@ -53,7 +53,7 @@ void check_batch_norm_args(const Tensor& x, const Tensor& gamma, const Tensor& b
   for (const auto& [name, t] : per_channel) {
     check_arg(t->defined() && t->shape() == channel_shape, "batch_norm", name, " must be ",
               shape_str(channel_shape), " for x ", shape_str(x.shape()), ", got ",
-              t->defined() ? shape_str(t->shape()) : "undefined");
+              shape_str(*t));
   }
   check_arg(!training || ChannelLayout(x.shape()).count() > 1, "batch_norm",
             "training needs more than one value per channel, x is ", shape_str(x.shape()));

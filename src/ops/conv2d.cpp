@@ -187,7 +187,7 @@ void conv2d_check_args(const Tensor& x, const Tensor& weight, const Tensor& bias
   check_arg(x.defined() && weight.defined(), "conv2d", "undefined input or weight");
   conv2d_output_shape(x.shape(), weight.shape(), stride, padding);
   check_arg(!bias.defined() || bias.shape() == Shape{weight.size(0)}, "conv2d", "bias ",
-            bias.defined() ? shape_str(bias.shape()) : "", " does not match weight ",
+            shape_str(bias), " does not match weight ",
             shape_str(weight.shape()));
 }
 

@@ -20,7 +20,7 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, float label_sm
             ", got ", shape_str(targets.shape()));
   check_arg(!row_weights.defined() || row_weights.numel() == n, "cross_entropy", "expects ", n,
             " row weights for logits ", shape_str(logits.shape()), ", got ",
-            row_weights.defined() ? shape_str(row_weights.shape()) : "");
+            shape_str(row_weights));
   check_arg(label_smoothing >= 0.0f && label_smoothing <= 1.0f, "cross_entropy",
             "label_smoothing must be in [0, 1], got ", label_smoothing);
   std::vector<int64_t> cls(static_cast<size_t>(n));

@@ -26,7 +26,7 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 std::vector<int> labels_of(const Tensor& targets) {
   check_arg(targets.defined() && targets.dim() >= 1 && targets.numel() == targets.size(0),
             "labels_of", "expects targets {N} or {N, 1}, got ",
-            targets.defined() ? shape_str(targets.shape()) : "undefined");
+            shape_str(targets));
   std::vector<int> labels(static_cast<size_t>(targets.numel()));
   for (size_t i = 0; i < labels.size(); ++i) {
     const float t = targets.data()[i];

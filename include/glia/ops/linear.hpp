@@ -23,7 +23,7 @@ inline Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias =
   linear_output_shape(x.shape(), weight.shape());
   const int64_t n = x.size(0), in = x.size(1), out_features = weight.size(0);
   check_arg(!bias.defined() || bias.shape() == Shape{out_features}, "linear", "bias ",
-            bias.defined() ? shape_str(bias.shape()) : "", " does not match weight ",
+            shape_str(bias), " does not match weight ",
             shape_str(weight.shape()));
 
   Tensor y = Tensor::empty({n, out_features});

@@ -36,7 +36,7 @@ inline Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tenso
             " must have the same shape");
   check_arg(!weights.defined() || weights.shape() == logits.shape(),
             "binary_cross_entropy_with_logits", "weights ",
-            weights.defined() ? shape_str(weights.shape()) : "", " and logits ",
+            shape_str(weights), " and logits ",
             shape_str(logits.shape()), " must have the same shape");
   check_arg(logits.numel() > 0, "binary_cross_entropy_with_logits", "empty batch");
   const int64_t n = logits.numel();

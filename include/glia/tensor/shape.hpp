@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -20,15 +21,34 @@ inline int64_t shape_numel(const Shape& shape) {
   return n;
 }
 
-/// "{8, 3, 240, 240}"
-inline std::string shape_str(const Shape& shape) {
-  std::string s = "{";
-  for (size_t i = 0; i < shape.size(); ++i) {
-    if (i) s += ", ";
-    s += std::to_string(shape[i]);
+/// A shape as text, "{8, 3, 240, 240}", made only when it is printed or converted: an argument
+/// check can name a shape without formatting it on every call that passes. It refers to the
+/// shape it was made from, so use it within the expression that made it (or convert it to a
+/// std::string). Made from no shape (nullptr), it reads "undefined".
+class ShapeStr {
+ public:
+  explicit ShapeStr(const Shape* shape) : shape_(shape) {}
+  /// The text.
+  std::string str() const {
+    if (!shape_) return "undefined";
+    std::string s = "{";
+    for (size_t i = 0; i < shape_->size(); ++i) {
+      if (i) s += ", ";
+      s += std::to_string((*shape_)[i]);
+    }
+    return s + "}";
   }
-  return s + "}";
-}
+  /// Same as str().
+  operator std::string() const { return str(); }  // NOLINT: converts like a string would
+  /// Writes the text.
+  friend std::ostream& operator<<(std::ostream& out, const ShapeStr& s) { return out << s.str(); }
+
+ private:
+  const Shape* shape_;
+};
+
+/// "{8, 3, 240, 240}", formatted when printed or converted to std::string (see ShapeStr).
+inline ShapeStr shape_str(const Shape& shape) { return ShapeStr(&shape); }
 
 /// An axis given PyTorch-style, negative counting from the end (-1 is the last), as an index in
 /// [0, rank); throws std::invalid_argument naming `op` when it is out of range.

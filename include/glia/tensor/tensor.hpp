@@ -223,4 +223,7 @@ class Tensor {
   std::shared_ptr<Impl> impl_;
 };
 
+/// A tensor's shape as text for messages, "undefined" for an undefined tensor (see ShapeStr).
+inline ShapeStr shape_str(const Tensor& t) { return ShapeStr(t.defined() ? &t.shape() : nullptr); }
+
 }  // namespace glia

@@ -316,7 +316,7 @@ class GraphReader {
     const Constant* b = n.input_size() > 2 && !n.input(2).empty() ? &weights(n, 2) : nullptr;
     a.done();
     expect(!b || b->shape == Shape{w.shape[0]}, "node ", describe(n), ": the bias is ",
-           b ? shape_str(b->shape) : "", " for ", w.shape[0], " output channels");
+           ShapeStr(b ? &b->shape : nullptr), " for ", w.shape[0], " output channels");
     // Pads [top, left, bottom, right]: equal ones go into the convolution, others before it.
     int64_t p = 0;
     if (pads[0] == pads[1] && pads[1] == pads[2] && pads[2] == pads[3]) {
@@ -370,7 +370,7 @@ class GraphReader {
     const int64_t out = trans_b ? w.shape[0] : w.shape[1], in = trans_b ? w.shape[1] : w.shape[0];
     const Constant* c = n.input_size() > 2 && !n.input(2).empty() ? &weights(n, 2) : nullptr;
     expect(!c || c->shape == Shape{out} || c->shape == Shape{1, out}, "node ", describe(n),
-           ": C is ", c ? shape_str(c->shape) : "", "; glia adds a bias of ", out, " values");
+           ": C is ", ShapeStr(c ? &c->shape : nullptr), "; glia adds a bias of ", out, " values");
     Rng init(0);
     auto d = std::make_shared<nn::Dense>(in, out, c != nullptr, init);
     float* weight = d->weight().data();
