@@ -62,9 +62,12 @@ glia::nn::Sequential build_network(const Recipe& recipe) {
   int64_t in = 3;
   for (size_t block = 0; block < recipe.widths.size(); ++block) {
     const int64_t out = recipe.widths[block];
-    net.add(Conv2d(in, out, 3, 1, 1, false)).add(BatchNorm2d(out)).add(ReLU());
-    net.add(Conv2d(out, out, 3, 1, 1, false)).add(BatchNorm2d(out)).add(ReLU());
+    // Each ReLU overwrites the batch norm's (or the pool's) fresh output; before a pool it runs
+    // after it, on a quarter of the values (equal bit for bit: seed_network.hpp says why).
+    net.add(Conv2d(in, out, 3, 1, 1, false)).add(BatchNorm2d(out)).add(ReLU(in_place));
+    net.add(Conv2d(out, out, 3, 1, 1, false)).add(BatchNorm2d(out));
     if (block + 1 < recipe.widths.size()) net.add(MaxPool2d(2));
+    net.add(ReLU(in_place));
     in = out;
   }
   net.add(GlobalAvgPool2d()).add(Flatten());

@@ -26,7 +26,7 @@ void conv_bn(nn::Sequential& s, int64_t in, int64_t out, int64_t stride) {
 void basic_block(nn::Sequential& net, int64_t in, int64_t out, int64_t stride) {
   nn::Sequential body;
   conv_bn(body, in, out, stride);
-  body.add(nn::ReLU());
+  body.add(nn::ReLU(nn::in_place));  // on the batch norm's fresh output
   conv_bn(body, out, out, 1);
   if (in == out && stride == 1) {
     net.add(nn::Residual(std::move(body)));
@@ -35,13 +35,13 @@ void basic_block(nn::Sequential& net, int64_t in, int64_t out, int64_t stride) {
     shortcut.add(nn::Conv2d(in, out, 1, stride, 0, false)).add(nn::BatchNorm2d(out));
     net.add(nn::Residual(std::move(body), std::move(shortcut)));
   }
-  net.add(nn::ReLU());
+  net.add(nn::ReLU(nn::in_place));  // on the sum's fresh output
 }
 
 nn::Sequential small_resnet(int64_t size) {
   nn::Sequential net({1, size, size});
   conv_bn(net, 1, 16, 1);
-  net.add(nn::ReLU());
+  net.add(nn::ReLU(nn::in_place));
   basic_block(net, 16, 16, 1);
   basic_block(net, 16, 32, 2);
   basic_block(net, 32, 64, 2);

@@ -77,12 +77,22 @@ void Tensor::backward() const {
     check_arg(static_cast<bool>(node->backward), "backward", "the graph through '", node->op,
               "' was already used by an earlier backward() and has been freed");
     // Hand the gradient over (and free the intermediate one, as PyTorch does without
-    // retain_graph): a backward function can then reuse its buffer.
+    // retain_graph): the backward function owns it.
     Tensor grad_output = std::move(*meta->grad);
     meta->grad.reset();
     std::vector<Tensor> grads = node->backward(std::move(grad_output));
     check_arg(grads.size() == node->inputs.size(), "backward", "op '", node->op, "' returned ",
               grads.size(), " gradients for ", node->inputs.size(), " inputs");
+    // Every gradient is handed on as its owner's alone (see BackwardFn): a buffer given to two
+    // inputs (a + b gives back g twice) is copied for the second.
+    for (size_t i = 1; i < grads.size(); ++i) {
+      for (size_t j = 0; j < i; ++j) {
+        if (grads[i].defined() && grads[j].defined() && grads[i].shares_storage_with(grads[j])) {
+          grads[i] = grads[i].clone();
+          break;
+        }
+      }
+    }
     for (size_t i = 0; i < grads.size(); ++i) {
       if (node->inputs[i] && grads[i].defined()) accumulate(*node->inputs[i], grads[i]);
     }

@@ -77,15 +77,15 @@ std::shared_ptr<uint8_t[]> relu_into(const Tensor& in, Tensor& out, bool keep_ma
   return mask;
 }
 
-Tensor relu_impl(const Tensor& x, bool in_place) {
-  check_arg(x.defined(), "relu", "undefined tensor");
+// relu of x into `out` (x itself, or a new tensor), recording the backward pass: it keeps a bit
+// mask of the positive elements and writes dx into dy's buffer (the engine hands it over).
+Tensor relu_impl(const char* op, const Tensor& x, Tensor out) {
+  check_arg(x.defined(), op, "undefined tensor");
   const bool record_graph = needs_graph({&x});
-  Tensor out = in_place ? x.detach() : Tensor::empty(x.shape());
   auto mask = relu_into(x, out, record_graph);
   if (record_graph) {
-    record("relu", out, {x}, [mask](Tensor g) {
-      // Reuse the incoming gradient's buffer when nobody else holds it.
-      Tensor gx = g.is_exclusive() ? g : Tensor::empty(g.shape());
+    record(op, out, {x}, [mask](Tensor g) {
+      Tensor gx = g;
       const int64_t n = g.numel(), groups = (n + 7) / 8;
       const float* gin = g.data();
       float* gout = gx.data();
@@ -116,12 +116,15 @@ Tensor relu_impl(const Tensor& x, bool in_place) {
 }  // namespace
 
 Tensor relu(const Tensor& x) {
-  return relu_impl(x, false);
+  check_arg(x.defined(), "relu", "undefined tensor");
+  return relu_impl("relu", x, Tensor::empty(x.shape()));
 }
 
-Tensor relu(Tensor&& x) {
-  const bool in_place = x.is_exclusive() && !(x.is_leaf() && x.requires_grad());
-  return relu_impl(x, in_place);
+Tensor relu_(const Tensor& x) {
+  check_arg(x.defined(), "relu_", "undefined tensor");
+  check_arg(!(x.is_leaf() && x.requires_grad()), "relu_",
+            "cannot overwrite a leaf that requires grad (a parameter): use relu()");
+  return relu_impl("relu_", x, x.detach());
 }
 
 Tensor leaky_relu(const Tensor& x, float negative_slope) {

@@ -25,9 +25,10 @@ TEST_CASE("errors: conv2d names the op and the shapes") {
 TEST_CASE("errors: batch_norm, max_pool2d, zero_pad2d, linear, BCE, elementwise") {
   Tensor x = Tensor::zeros({2, 3, 4, 4});
   Tensor c3 = Tensor::ones({3}), c2 = Tensor::ones({2});
-  CHECK_THROWS_WITH(batch_norm(x, c2, c3, c3, c3, true),
+  RunningStats stats3{c3, c3};
+  CHECK_THROWS_WITH(batch_norm(x, c2, c3, stats3, true),
                     Contains("batch_norm") && Contains("gamma") && Contains("{2}"));
-  CHECK_THROWS_WITH(batch_norm(Tensor::zeros({1, 3, 1, 1}), c3, c3, c3, c3, true),
+  CHECK_THROWS_WITH(batch_norm(Tensor::zeros({1, 3, 1, 1}), c3, c3, stats3, true),
                     Contains("more than one value per channel"));
   CHECK_THROWS_WITH(max_pool2d(x, 5), Contains("max_pool2d") && Contains("larger than the input"));
   CHECK_THROWS_WITH(max_pool2d(x, 0), Contains("positive"));

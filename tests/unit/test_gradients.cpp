@@ -69,19 +69,19 @@ TEST_CASE("gradient: batch_norm in training and inference") {
   Tensor x = param({3, 2, 3, 5}, rng), gamma = param({2}, rng), beta = param({2}, rng);
   for (bool training : {true, false}) {
     DYNAMIC_SECTION("training " << training) {
-      Tensor rm = Tensor::from({0.1f, -0.2f}, {2}), rv = Tensor::from({0.5f, 1.5f}, {2});
+      RunningStats running{Tensor::from({0.1f, -0.2f}, {2}), Tensor::from({0.5f, 1.5f}, {2})};
       check_gradients(
           [&](const auto& in) {
-            return batch_norm(in[0], in[1], in[2], rm, rv, training, 0.1f, 1e-3f);
+            return batch_norm(in[0], in[1], in[2], running, training, 0.1f, 1e-3f);
           },
           {x, gamma, beta}, 1e-3, 5e-3);
     }
   }
   SECTION("{N, C} input") {
     Tensor x2 = param({5, 3}, rng), g2 = param({3}, rng), b2 = param({3}, rng);
-    Tensor rm = Tensor::zeros({3}), rv = Tensor::ones({3});
+    RunningStats running{Tensor::zeros({3}), Tensor::ones({3})};
     check_gradients(
-        [&](const auto& in) { return batch_norm(in[0], in[1], in[2], rm, rv, true, 0.1f, 1e-3f); },
+        [&](const auto& in) { return batch_norm(in[0], in[1], in[2], running, true, 0.1f, 1e-3f); },
         {x2, g2, b2}, 1e-3, 5e-3);
   }
 }

@@ -38,7 +38,8 @@ TEST_CASE("known values: batch_norm in training updates running stats like PyTor
   auto g = load_golden("batch_norm.txt");
   Tensor x = leaf(g.at("x")), gamma = leaf(g.at("gamma")), beta = leaf(g.at("beta"));
   Tensor rm = g.at("running_mean_before").clone(), rv = g.at("running_var_before").clone();
-  Tensor y = batch_norm(x, gamma, beta, rm, rv, /*training=*/true, 0.01f, 1e-3f);
+  RunningStats running{rm, rv};  // the op's output: updated in place
+  Tensor y = batch_norm(x, gamma, beta, running, /*training=*/true, 0.01f, 1e-3f);
   require_close(y, g.at("train.y"));
   require_close(rm, g.at("train.running_mean"));
   require_close(rv, g.at("train.running_var"));
@@ -52,7 +53,8 @@ TEST_CASE("known values: batch_norm in inference uses running stats like PyTorch
   auto g = load_golden("batch_norm.txt");
   Tensor x = leaf(g.at("x")), gamma = leaf(g.at("gamma")), beta = leaf(g.at("beta"));
   Tensor rm = g.at("running_mean_before").clone(), rv = g.at("running_var_before").clone();
-  Tensor y = batch_norm(x, gamma, beta, rm, rv, /*training=*/false, 0.01f, 1e-3f);
+  RunningStats running{rm, rv};
+  Tensor y = batch_norm(x, gamma, beta, running, /*training=*/false, 0.01f, 1e-3f);
   require_close(y, g.at("eval.y"));
   require_close(rm, g.at("running_mean_before"), 0, 0);  // untouched
   sum(y * g.at("eval.r")).backward();

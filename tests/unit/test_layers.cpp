@@ -22,6 +22,10 @@ TEST_CASE("layers: every built-in layer passes check_layer") {
     nn::Dense dense(6, 4);
     check_layer(dense, {3, 6});
   }
+  SECTION("ReLU(in_place)") {
+    nn::ReLU layer(nn::in_place);
+    check_layer(layer, {2, 3, 4, 5});
+  }
   SECTION("ReLU") {
     nn::ReLU layer;
     check_layer(layer, {2, 3, 4});

@@ -62,7 +62,8 @@ Pass run(const Tensor& x_in, const Tensor& g, const Tensor& gamma_in, const Tens
   Pass p;
   p.running_mean = Tensor::zeros({x.size(1)});
   p.running_var = Tensor::ones({x.size(1)});
-  p.y = batch_norm(x, gamma, beta, p.running_mean, p.running_var, true, 0.1f, 1e-5f, reducer);
+  RunningStats running{p.running_mean, p.running_var};
+  p.y = batch_norm(x, gamma, beta, running, true, 0.1f, 1e-5f, reducer);
   sum(p.y * g).backward();
   p.dx = x.grad();
   p.dgamma = gamma.grad();

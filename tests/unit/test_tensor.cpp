@@ -122,42 +122,47 @@ TEST_CASE("autograd: results of ops cannot be marked as leaves") {
   CHECK_FALSE(y.is_leaf());
 }
 
-TEST_CASE("in place: relu and eval batch_norm reuse a tensor only when the caller gives it up") {
+TEST_CASE("in place: relu_ overwrites exactly the tensor it is given, relu never does") {
   Tensor a = Tensor::from({-1, 2, -3, 4}, {1, 1, 2, 2});
-  Tensor r = relu(a);  // lvalue: a is left alone
+  Tensor keep = a;  // a second handle: relu_ writes through it all the same (it was asked to)
+  Tensor r = relu(a);
   CHECK(a.data()[0] == -1.0f);
   CHECK_FALSE(r.shares_storage_with(a));
-  Tensor b = a.clone();
-  const float* storage = b.data();
-  Tensor r2 = relu(std::move(b));  // given up and exclusive: overwritten in place
-  CHECK(r2.data() == storage);
-  CHECK(r2.data()[0] == 0.0f);
-  Tensor c = a.clone(), keep = c;  // shared: never overwritten
-  Tensor r3 = relu(std::move(c));
-  CHECK(keep.data()[0] == -1.0f);
-  CHECK_FALSE(r3.shares_storage_with(keep));
+  Tensor r2 = relu_(a);
+  CHECK(r2.shares_storage_with(a));
+  CHECK(keep.data()[0] == 0.0f);
+  CHECK(keep.data()[1] == 2.0f);
+  CHECK((as_array(r2) == as_array(r)).all());
 
   Tensor one = Tensor::ones({1}), zero = Tensor::zeros({1});
-  Tensor d = a.clone();
-  const float* d_storage = d.data();
-  Tensor n = batch_norm(std::move(d), one, zero, zero.clone(), one.clone(), false, 0.1f, 1e-3f);
-  CHECK(n.data() == d_storage);
   Tensor e = a.clone();
-  Tensor n2 = batch_norm(e, one, zero, zero.clone(), one.clone(), false, 0.1f, 1e-3f);
+  RunningStats running{zero.clone(), one.clone()};
+  Tensor n = batch_norm(e, one, zero, running, false, 0.1f, 1e-3f);
+  CHECK_FALSE(n.shares_storage_with(e));
   CHECK(e.data()[1] == 2.0f);
-  CHECK(n2.data()[1] == Approx(2.0f / std::sqrt(1.001f)));
+  CHECK(n.data()[1] == Approx(2.0f / std::sqrt(1.001f)));
 }
 
-TEST_CASE("in place: a relu that overwrites its input still has the right gradient") {
+TEST_CASE("in place: relu_ after an op has relu's gradient, and refuses a parameter") {
   Tensor x = Tensor::from({-1, 2, -3, 4}, {4}).requires_grad(true);
-  Tensor y = relu(x * 2.0f);  // the product is a temporary: relu works in place on it
+  Tensor y = relu_(x * 2.0f);
   sum(y * Tensor::from({1, 1, 1, 1}, {4})).backward();
   CHECK(x.grad().data()[0] == 0.0f);
   CHECK(x.grad().data()[1] == 2.0f);
   CHECK(x.grad().data()[3] == 2.0f);
-  // A leaf parameter is never overwritten, even when moved in.
   Tensor p = Tensor::from({-1, 1}, {2}).requires_grad(true);
-  Tensor q = relu(std::move(p));
-  CHECK(p.data()[0] == -1.0f);  // still the parameter's value
-  CHECK(q.data()[0] == 0.0f);
+  CHECK_THROWS_WITH(relu_(p), Catch::Contains("cannot overwrite a leaf that requires grad"));
+  CHECK(p.data()[0] == -1.0f);
+}
+
+TEST_CASE("autograd: a gradient given to two inputs is copied, so overwriting one is safe") {
+  // a + b hands back one buffer for both; relu and batch norm overwrite theirs in backward.
+  Tensor a = Tensor::from({-1, 2}, {2}).requires_grad(true);
+  Tensor b = Tensor::from({3, -4}, {2}).requires_grad(true);
+  Tensor s = relu(a * 1.0f) + b;
+  sum(s * Tensor::from({5, 7}, {2})).backward();
+  CHECK(a.grad().data()[0] == 0.0f);
+  CHECK(a.grad().data()[1] == 7.0f);
+  CHECK(b.grad().data()[0] == 5.0f);  // b's gradient was not masked by relu's
+  CHECK(b.grad().data()[1] == 7.0f);
 }

@@ -19,8 +19,11 @@
 
 namespace glia {
 
-/// Receives the result's gradient by value: the engine hands it over, so when it is exclusive
-/// (Tensor::is_exclusive) the function may reuse its buffer for an input's gradient.
+/// Receives the result's gradient by value and owns it: the engine guarantees that no other
+/// tensor shares its storage, so the function may overwrite it with an input's gradient (relu
+/// and batch norm do, which keeps one activation-sized buffer fewer alive in backward). In
+/// return, it must hand back new tensors or views of that gradient, never a tensor something
+/// else holds (a saved value, a constant); the engine copies a buffer returned for two inputs.
 using BackwardFn = std::function<std::vector<Tensor>(Tensor grad_output)>;
 
 /// One recorded op in the autograd graph: the inputs that need gradients and the function that

@@ -7,13 +7,27 @@
 
 namespace glia::nn {
 
-/// max(x, 0) elementwise.
+/// Tag for the layers that can overwrite their input: nn::ReLU(nn::in_place).
+struct InPlace {};
+/// The one InPlace value.
+inline constexpr InPlace in_place{};
+
+/// max(x, 0) elementwise. ReLU(in_place) overwrites its input instead of making a new tensor
+/// (relu_, as PyTorch's inplace=True): for the code that builds a model to choose where nothing
+/// else reads that input afterwards, e.g. right after a batch norm or a convolution.
 class ReLU : public Cloneable<ReLU> {
  public:
-  Tensor forward(const Tensor& x) override { return relu(x); }
-  Tensor forward_owned(Tensor x) override { return relu(std::move(x)); }
+  ReLU() = default;
+  /// The in-place variant.
+  explicit ReLU(InPlace) : in_place_(true) {}
+  Tensor forward(const Tensor& x) override { return in_place_ ? relu_(x) : relu(x); }
   Shape output_shape(const Shape& in) const override { return in; }
   std::string type_name() const override { return "ReLU"; }
+  /// True for ReLU(in_place).
+  bool is_in_place() const { return in_place_; }
+
+ private:
+  bool in_place_ = false;
 };
 
 /// x where x > 0, negative_slope * x elsewhere.

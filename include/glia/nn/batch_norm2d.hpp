@@ -27,12 +27,9 @@ class BatchNorm2d : public Cloneable<BatchNorm2d> {
   }
 
   Tensor forward(const Tensor& x) override {
-    return batch_norm(x, gamma(), beta(), running_mean(), running_var(), is_training(), momentum_,
-                      eps_, reducer_ ? &reducer_ : nullptr);
-  }
-  Tensor forward_owned(Tensor x) override {
-    return batch_norm(std::move(x), gamma(), beta(), running_mean(), running_var(), is_training(),
-                      momentum_, eps_, reducer_ ? &reducer_ : nullptr);
+    RunningStats running{running_mean(), running_var()};  // updated in training
+    return batch_norm(x, gamma(), beta(), running, is_training(), momentum_, eps_,
+                      reducer_ ? &reducer_ : nullptr);
   }
   Shape output_shape(const Shape& in) const override {
     check_arg((in.size() == 4 || in.size() == 2) && in[1] == channels(), "BatchNorm2d",

@@ -65,9 +65,6 @@ class Module {
   virtual Tensor forward(const Tensor& x) = 0;
   /// Same as forward(x).
   Tensor operator()(const Tensor& x) { return forward(x); }
-  /// Like forward, for an input nobody else will read again (a container's intermediate
-  /// result): layers that can work in place (ReLU, BatchNorm2d in eval mode) override it.
-  virtual Tensor forward_owned(Tensor x) { return forward(x); }
 
   /// Shape of forward(x) for an input of `input` shape (batch axis included), throwing
   /// std::invalid_argument where forward would. Built-in layers compute it from the op's

@@ -9,12 +9,9 @@
 #include <iostream>
 #include <memory>
 #include <type_traits>
-#include <typeinfo>
 #include <utility>
 
-#include "glia/nn/activation_layers.hpp"
 #include "glia/nn/module.hpp"
-#include "glia/nn/pooling.hpp"
 
 namespace glia::nn {
 
@@ -68,20 +65,11 @@ class Sequential : public Cloneable<Sequential> {
   /// The shape of one example given at construction (empty if none was).
   const Shape& example_shape() const { return example_shape_; }
 
-  /// Each layer after the first owns its input (nobody else sees it), so layers that can work
-  /// in place do. A ReLU followed by a MaxPool2d runs after it instead: for finite inputs
-  /// max_pool(relu(x)) == relu(max_pool(x)), values and gradients bit for bit (relu is monotone,
-  /// and a window's first maximum is the same element either way, or gets a zero gradient
-  /// both ways), and relu then touches 1/k^2 of the elements.
   Tensor forward(const Tensor& x) override {
-    if (size() == 0) return x;
-    // The caller keeps x: the first layer to read it must not write into it.
-    if (relu_then_max_pool(0)) {
-      return forward_from(2, child(0)->forward_owned(child(1)->forward(x)));
-    }
-    return forward_from(1, child(0)->forward(x));
+    Tensor h = x;
+    for (const NamedModule& layer : named_children()) h = layer.module->forward(h);
+    return h;
   }
-  Tensor forward_owned(Tensor x) override { return forward_from(0, std::move(x)); }
   Shape output_shape(const Shape& in) const override {
     Shape s = in;
     for (const NamedModule& layer : named_children()) s = layer.module->output_shape(s);
@@ -104,25 +92,6 @@ class Sequential : public Cloneable<Sequential> {
   bool children_form_a_chain() const override { return true; }
 
  private:
-  Tensor forward_from(size_t first, Tensor h) const {
-    for (size_t i = first; i < size(); ++i) {
-      if (relu_then_max_pool(i)) {
-        h = child(i)->forward_owned(child(i + 1)->forward_owned(std::move(h)));
-        ++i;
-      } else {
-        h = child(i)->forward_owned(std::move(h));
-      }
-    }
-    return h;
-  }
-  /// Exact types: a subclass may compute something else.
-  bool relu_then_max_pool(size_t i) const {
-    if (i + 1 >= size()) return false;
-    const Module& first = *child(i);
-    const Module& second = *child(i + 1);
-    return typeid(first) == typeid(ReLU) && typeid(second) == typeid(MaxPool2d);
-  }
-
   Shape example_shape_;
 };
 

@@ -14,10 +14,12 @@ namespace glia {
 /// max(x, 0) elementwise.
 Tensor relu(const Tensor& x);
 
-/// Overwrites x when the caller gives it up and nothing else holds its data (not a leaf that
-/// requires grad, whose data is a parameter); otherwise like relu(const Tensor&). The backward
-/// pass keeps a byte mask, not the output.
-Tensor relu(Tensor&& x);
+/// relu in place: overwrites x's values and returns them as a new result (the autograd graph
+/// continues from the returned tensor, not from x). Equal to relu(x) bit for bit, without a
+/// new buffer; for the code that builds a model to choose where nothing else reads x afterwards
+/// (nn::ReLU(nn::in_place)), as PyTorch's inplace=True. Refuses a leaf that requires grad.
+/// Both passes keep a bit mask of x > 0, not x.
+Tensor relu_(const Tensor& x);
 
 /// x where x > 0, negative_slope * x elsewhere (torch.nn.functional.leaky_relu).
 Tensor leaky_relu(const Tensor& x, float negative_slope = 0.01f);

@@ -111,13 +111,6 @@ class Tensor {
     return data()[0];
   }
 
-  /// True when this handle is the only one to its tensor and no other tensor shares its storage:
-  /// its data can then be overwritten without anyone noticing (in-place ops use this on tensors
-  /// passed to them as rvalues).
-  bool is_exclusive() const {
-    return impl_ && impl_.use_count() == 1 && impl_->storage.use_count() == 1;
-  }
-
   /// True when the storage is the same allocation (copies, reshapes and detach share it).
   bool shares_storage_with(const Tensor& other) const {
     return defined() && other.defined() && impl_->storage == other.impl_->storage;

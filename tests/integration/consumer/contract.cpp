@@ -9,8 +9,8 @@ int main() {
   Tensor b = Tensor::zeros({4}).requires_grad(true);
   Tensor c = conv2d(x, w, b, /*stride=*/2, /*padding=*/1);
   sum(c * c).backward();  // w.grad(), b.grad() filled
-  Tensor rm = Tensor::zeros({4}), rv = Tensor::ones({4});
-  Tensor n = batch_norm(c, Tensor::ones({4}), Tensor::zeros({4}), rm, rv, /*training=*/true,
+  RunningStats running{Tensor::zeros({4}), Tensor::ones({4})};  // updated by training
+  Tensor n = batch_norm(c, Tensor::ones({4}), Tensor::zeros({4}), running, /*training=*/true,
                         /*momentum=*/0.01f, /*eps=*/1e-3f);
   Tensor m = max_pool2d(relu(n), /*kernel=*/2, /*stride=*/2);
   nn::Sequential net;
