@@ -31,6 +31,7 @@
 #include "glia/ops/zero_pad2d.hpp"
 
 #include "glia/nn/activation_layers.hpp"
+#include "glia/nn/architecture.hpp"
 #include "glia/nn/average.hpp"
 #include "glia/nn/batch_norm2d.hpp"
 #include "glia/nn/conv2d.hpp"
@@ -38,6 +39,7 @@
 #include "glia/nn/dropout.hpp"
 #include "glia/nn/fold.hpp"
 #include "glia/nn/init.hpp"
+#include "glia/nn/layer_registry.hpp"
 #include "glia/nn/module.hpp"
 #include "glia/nn/pooling.hpp"
 #include "glia/nn/residual.hpp"

@@ -7,9 +7,8 @@
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
-#include <typeinfo>
 
-#include "glia/nn/batch_norm2d.hpp"
+#include "glia/nn/layer_registry.hpp"
 #include "glia/support/check.hpp"
 
 namespace glia::dist {
@@ -37,9 +36,10 @@ uint64_t fingerprint(const std::string& s) {
   return h ^ s.size();
 }
 
+// Every layer with batch statistics (the registry says which: nn/layer_registry.hpp).
 void visit_batch_norms(nn::Module& m, const BatchStatsReducer& reducer) {
-  if (typeid(m) == typeid(nn::BatchNorm2d))
-    static_cast<nn::BatchNorm2d&>(m).set_stats_reducer(reducer);
+  const nn::LayerType* type = nn::find_layer_type(m);
+  if (type && type->set_stats_reducer) type->set_stats_reducer(m, reducer);
   for (const nn::NamedModule& child : m.named_children()) visit_batch_norms(*child.module, reducer);
 }
 

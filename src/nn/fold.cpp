@@ -4,7 +4,7 @@
 
 #include "glia/nn/batch_norm2d.hpp"
 #include "glia/nn/conv2d.hpp"
-#include "glia/nn/residual.hpp"
+#include "glia/nn/layer_registry.hpp"
 
 namespace glia::nn {
 namespace {
@@ -52,19 +52,29 @@ Sequential fold_sequential(const Sequential& model) {
   return out;
 }
 
+// Containers (any registered type with children) are rebuilt around folded children; other
+// modules are copied, or shared when they cannot be (a user's module without clone()).
 std::shared_ptr<Module> folded(const std::shared_ptr<Module>& module) {
-  if (const auto* seq = dynamic_cast<const Sequential*>(module.get())) {
-    return std::make_shared<Sequential>(fold_sequential(*seq));
+  if (typeid(*module) == typeid(Sequential)) {
+    return std::make_shared<Sequential>(fold_sequential(static_cast<const Sequential&>(*module)));
   }
-  if (const auto* res = dynamic_cast<const Residual*>(module.get())) {
-    // Residual holds its modules as Module&; rebuild with folded copies.
-    auto body = folded(res->body_ptr());
-    auto shortcut = res->shortcut() ? folded(res->shortcut_ptr()) : nullptr;
-    auto copy = std::make_shared<Residual>(body, shortcut);
+  const LayerType* type = find_layer_type(*module);
+  if (type && !type->slots.empty()) {
+    Children children = type->children(*module);
+    for (auto& slot : children)
+      for (auto& child : slot) child = folded(child);
+    std::shared_ptr<Module> copy =
+        type->build(type->attributes ? type->attributes(*module) : Attributes(), children);
     copy->eval();
     return copy;
   }
-  return module;
+  try {
+    std::shared_ptr<Module> copy = module->clone();
+    copy->eval();
+    return copy;
+  } catch (const std::logic_error&) {
+    return module;
+  }
 }
 
 }  // namespace

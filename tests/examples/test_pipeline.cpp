@@ -20,8 +20,10 @@
 #include "scan_dataset.hpp"
 #include "seed_network.hpp"
 #include "synthetic.hpp"
+#include "temp_dir.hpp"
 #include "training.hpp"
 
+using glia::testing::TempDir;
 using namespace brain_tumor;
 using glia::Tensor;
 using glia::testing::load_golden;
@@ -48,14 +50,6 @@ int max_abs_difference(const Image& a, const Image& b) {
   return worst;
 }
 
-struct TempDir {
-  fs::path path;
-  TempDir() : path(fs::temp_directory_path() / ("glia_pipeline_" + std::to_string(::getpid()))) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 Prepared fake_item(const std::string& key, int label, bool augmented, uint64_t hash) {
   Prepared p;
@@ -234,7 +228,7 @@ TEST_CASE("pipeline: the paper split is 70/15/15 like the seed's two train_test_
 }
 
 TEST_CASE("pipeline: bad files are skipped and reported, or fail in strict mode") {
-  TempDir dir;
+  TempDir dir("glia_pipeline");
   fs::create_directories(dir.path / "yes");
   fs::create_directories(dir.path / "no");
   glia::Rng rng(2);
@@ -259,7 +253,7 @@ TEST_CASE("pipeline: bad files are skipped and reported, or fail in strict mode"
 }
 
 TEST_CASE("pipeline: missing or empty class folders are clear errors") {
-  TempDir dir;
+  TempDir dir("glia_pipeline");
   CHECK_THROWS_WITH(list_class_folders((dir.path / "nowhere").string()),
                     Catch::Contains("does not exist"));
   fs::create_directories(dir.path / "yes");
@@ -270,7 +264,7 @@ TEST_CASE("pipeline: missing or empty class folders are clear errors") {
 }
 
 TEST_CASE("pipeline: augmented copies are tied to their source scan by the seed's naming") {
-  TempDir dir;
+  TempDir dir("glia_pipeline");
   for (const char* sub : {"yes", "no", "augmented data/yes", "augmented data/no"}) {
     fs::create_directories(dir.path / sub);
   }

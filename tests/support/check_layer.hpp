@@ -7,14 +7,23 @@
 //   - eval mode is a pure function: two calls agree and leave the buffers alone;
 //   - a checkpoint round trip restores every parameter and buffer after they were changed;
 //   - a copy (clone()) computes what the layer computes and owns its tensors: changing them
-//     leaves the layer alone (a module without clone() says so when asked for one).
+//     leaves the layer alone (a module without clone() says so when asked for one);
+//   - its registered layer type (nn/layer_registry.hpp) describes it, and the description
+//     builds a model that, given the layer's state, computes the same; and where the type maps
+//     to ONNX (and the test binary links glia::onnx: GLIA_TEST_ONNX), an export read back by
+//     load_onnx computes the same. A module with no registered type is said to have none.
 #pragma once
 
 #include <unistd.h>
 #include <cstring>
 #include <filesystem>
 
+#include "golden_file.hpp"
 #include "gradcheck.hpp"
+
+#ifdef GLIA_TEST_ONNX
+#include <glia/io/onnx.hpp>
+#endif
 
 namespace glia::testing {
 
@@ -116,6 +125,42 @@ inline void check_layer(nn::Module& layer, const Shape& input_shape, uint64_t se
     INFO("state tensor " << state[i].name);
     CHECK(same_bits(state[i].tensor, saved[i]));
   }
+
+  // Architecture round trip, through the registry.
+  const nn::LayerType* type = nn::find_layer_type(layer);
+  if (!type) {
+    CHECK_FALSE(nn::describe_architecture(layer).has_value());
+    return;
+  }
+  INFO("check_layer: " << type->name << " described and rebuilt");
+  const std::optional<std::string> description = nn::describe_architecture(layer);
+  REQUIRE(description.has_value());
+  const std::shared_ptr<nn::Module> rebuilt = nn::build_architecture(*description, int64_t{1} << 40);
+  CHECK(nn::describe_architecture(*rebuilt) == description);
+  const std::vector<NamedTensor> mine = layer.named_state(), theirs = rebuilt->named_state();
+  REQUIRE(mine.size() == theirs.size());
+  for (size_t i = 0; i < mine.size(); ++i) {
+    REQUIRE(mine[i].name == theirs[i].name);
+    REQUIRE(mine[i].tensor.shape() == theirs[i].tensor.shape());
+    Tensor target = theirs[i].tensor;
+    as_array(target) = as_array(mine[i].tensor);
+  }
+  rebuilt->eval();
+  {
+    NoGradGuard no_grad;
+    CHECK(same_bits(rebuilt->forward(x.clone()), first));
+  }
+#ifdef GLIA_TEST_ONNX
+  if (!type->to_onnx) return;
+  INFO("check_layer: " << type->name << " exported to ONNX and read back");
+  const std::string onnx_path = path + ".onnx";
+  io::save_onnx(layer, Shape(input_shape.begin() + 1, input_shape.end()), onnx_path);
+  nn::Sequential read_back = io::load_onnx(onnx_path);
+  std::filesystem::remove(onnx_path);
+  read_back.eval();
+  NoGradGuard no_grad;
+  require_close(read_back.forward(x.clone()), first, 1e-6, 1e-5);
+#endif
 }
 
 }  // namespace glia::testing

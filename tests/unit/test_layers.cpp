@@ -1,5 +1,6 @@
 // check_layer on every layer glia has, and on containers and a user-defined module.
 #include "check_layer.hpp"
+#include "temp_dir.hpp"
 
 using namespace glia;
 using glia::testing::check_layer;
@@ -178,4 +179,79 @@ TEST_CASE(
     Tensor forward(const Tensor& x) override { return x; }
   };
   CHECK_THROWS_WITH(Bad(), Catch::Contains("'w' is already registered"));
+}
+
+// The "add a layer" walk-through of docs/architecture.md, done by a user: a layer the library
+// does not know, registered once, then saved with its architecture, rebuilt without its code,
+// exported to ONNX and read back, like a built-in layer.
+class Power : public nn::Cloneable<Power> {  // x^n elementwise, n = 1..8
+ public:
+  explicit Power(int64_t exponent) : exponent_(exponent) {
+    check_arg(exponent >= 1 && exponent <= 8, "Power", "exponent must be 1 to 8, got ", exponent);
+  }
+  Tensor forward(const Tensor& x) override {
+    Tensor y = x;
+    for (int64_t i = 1; i < exponent_; ++i) y = y * x;
+    return y;
+  }
+  Shape output_shape(const Shape& in) const override { return in; }
+  int64_t exponent() const { return exponent_; }
+
+ private:
+  int64_t exponent_;
+};
+
+void register_power() {
+  nn::LayerType power;
+  power.name = "Power";
+  power.attribute_names = {"exponent"};
+  power.attributes = [](const nn::Module& m) {
+    return nn::Attributes().set("exponent", static_cast<const Power&>(m).exponent());
+  };
+  power.build = [](const nn::Attributes& a, nn::Children) {
+    return std::make_shared<Power>(a.integer("exponent", 1, 8));
+  };
+  power.to_onnx = [](const nn::Module& m, nn::OnnxGraphWriter& w, const nn::OnnxSite& at) {
+    const float n = static_cast<float>(static_cast<const Power&>(m).exponent());
+    return w.node("Pow", at, {at.input, w.scalar(at.path + ".exponent", n)});
+  };
+  power.onnx_ops = {"Pow"};
+  power.from_onnx = [](nn::OnnxNodeReader& node) {
+    node.inputs(2, 2);
+    node.done();
+    const nn::OnnxConstant& n = node.weights(1);
+    node.expect(n.floats.size() == 1 && n.floats[0] == std::round(n.floats[0]) &&
+                    n.floats[0] >= 1 && n.floats[0] <= 8,
+                "glia's Power raises to a whole exponent from 1 to 8");
+    return std::vector<std::shared_ptr<nn::Module>>{
+        std::make_shared<Power>(static_cast<int64_t>(n.floats[0]))};
+  };
+  nn::register_layer<Power>(power);
+}
+
+TEST_CASE("layers: a user's layer registers once, then saves, loads and exports like glia's own") {
+  static const bool registered = (register_power(), true);
+  CHECK(registered);
+  CHECK_THROWS_WITH(register_power(), Catch::Contains("'Power' is registered already"));
+  Power cube(3);
+  check_layer(cube, {2, 3, 4});  // includes the architecture and ONNX round trips
+  const nn::LayerType* type = nn::find_layer_type(cube);
+  REQUIRE(type != nullptr);
+  CHECK(type->name == "Power");
+  CHECK(nn::find_onnx_operator("Pow") == type);
+
+  manual_seed(4);
+  nn::Sequential net({4});
+  net.add(nn::Dense(4, 3)).add(Power(2)).add(nn::Dense(3, 1));
+  testing::TempDir dir("glia_layers");
+  io::save(net, dir.file("net.glia"));
+  const std::shared_ptr<nn::Module> loaded = io::load_model(dir.file("net.glia"));
+  auto* chain = dynamic_cast<nn::Sequential*>(loaded.get());
+  REQUIRE(chain != nullptr);
+  REQUIRE(chain->layer_as<Power>(1) != nullptr);
+  CHECK(chain->layer_as<Power>(1)->exponent() == 2);
+  Rng rng(3);
+  const Tensor x = Tensor::rand({5, 4}, rng, -1, 1);
+  NoGradGuard no_grad;
+  CHECK(testing::same_bits(loaded->forward(x), net.forward(x)));
 }

@@ -7,9 +7,10 @@
 ///   s = gamma / sqrt(var + eps),  w' = w * s,  b' = (b - mean) * s + beta
 /// which saves a whole pass over the convolution's output. fold_batch_norm() returns an
 /// inference copy of a model (new tensors: the original keeps training) with every such pair
-/// folded, inside Sequential, Residual and nested containers too; the copy is in eval mode and
-/// equals the original in eval mode up to float rounding. Modules it does not know are shared
-/// with the original as they are.
+/// folded, inside every container (Sequential, Residual, Average, or any registered one:
+/// nn/layer_registry.hpp); the copy is in eval mode and equals the original in eval mode up to
+/// float rounding. Other modules are copied (clone()), or shared with the original when they
+/// cannot be.
 #pragma once
 
 #include <memory>

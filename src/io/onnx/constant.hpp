@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "glia/nn/onnx_mapping.hpp"
 #include "glia/support/check.hpp"
 #include "glia/tensor/shape.hpp"
 #include "proto.hpp"
@@ -27,15 +28,9 @@ void expect(bool ok, Parts&&... parts) {
   if (!ok) fail(std::forward<Parts>(parts)...);
 }
 
-struct Constant {
-  Shape shape;
-  bool is_float = true;
-  std::vector<float> floats;  // FLOAT tensors
-  std::vector<int64_t> ints;  // INT64 and BOOL tensors
-  int64_t numel() const {
-    return is_float ? static_cast<int64_t>(floats.size()) : static_cast<int64_t>(ints.size());
-  }
-};
+// A constant input, as layers read it (nn/onnx_mapping.hpp): floats (FLOAT tensors) or ints
+// (INT64 and BOOL tensors).
+using Constant = nn::OnnxConstant;
 
 // A TensorProto's values; throws FileError naming `name` when its data do not match its shape
 // or its type is not FLOAT, INT64 or BOOL.

@@ -15,16 +15,10 @@
 #include "constant.hpp"
 #include "glia/io/atomic_file.hpp"
 #include "glia/io/onnx.hpp"
-#include "glia/nn/activation_layers.hpp"
 #include "glia/nn/average.hpp"
-#include "glia/nn/batch_norm2d.hpp"
-#include "glia/nn/conv2d.hpp"
 #include "glia/nn/dense.hpp"
-#include "glia/nn/dropout.hpp"
-#include "glia/nn/pooling.hpp"
+#include "glia/nn/layer_registry.hpp"
 #include "glia/nn/residual.hpp"
-#include "glia/nn/shape_layers.hpp"
-#include "glia/nn/standardize.hpp"
 #include "glia/support/check.hpp"
 
 namespace glia::io {
@@ -88,6 +82,7 @@ class Attributes {
 
 class GraphReader {
  public:
+  static std::string describe_node(const pb::NodeProto& n) { return describe(n); }
   GraphReader(const pb::ModelProto& model, const OnnxLoadOptions& options) : graph_(model.graph()) {
     read_opset(model);
     expect(graph_.node_size() <= options.max_nodes, "the graph has ", graph_.node_size(),
@@ -244,144 +239,25 @@ class GraphReader {
   // ---- one node -> glia layers ------------------------------------------------------------
 
   // Returns the tensor after the layers: the node's output, or for a MatMul that absorbed the
-  // bias Add behind it, that Add's.
+  // bias Add behind it, that Add's. Every operator but the graph patterns here (MatMul + Add,
+  // Identity, a Mean of one tensor) is read by the layer type that claims it in the registry.
   std::string add_layers(const pb::NodeProto& n, nn::Sequential& seq) {
     const std::string& op = n.op_type();
-    Attributes a(n);
-    if (op == "MatMul") return matmul(n, a, seq);
-    if (op == "Conv") {
-      conv(n, a, seq);
-    } else if (op == "BatchNormalization") {
-      batch_norm(n, a, seq);
-    } else if (op == "Gemm") {
-      gemm(n, a, seq);
-    } else if (op == "MaxPool" || op == "AveragePool") {
-      pool(n, a, seq);
-    } else if (op == "Pad") {
-      pad(n, a, seq);
-    } else if (op == "Dropout") {
-      dropout(n, a, seq);
-    } else if (op == "MeanVarianceNormalization") {
-      inputs(n, 1, 1);
-      const int r = rank(n.input(0));
-      expect(r >= 2, "node ", describe(n), ": the rank of its input is unknown (the graph's ",
-             "input declares no shape), so glia cannot tell which axes it normalises");
-      std::vector<int64_t> all_but_batch;
-      for (int64_t axis = 1; axis < r; ++axis) all_but_batch.push_back(axis);
-      expect(a.ints("axes", {0, 2, 3}) == all_but_batch, "node ", describe(n),
-             ": glia's Standardize normalises each example over all its axes (axes 1 to ", r - 1,
-             ")");
-      a.done();
-      seq.add(nn::Standardize(1e-9f));  // ONNX's fixed epsilon
-    } else if (op == "Relu" || op == "Sigmoid" || op == "Tanh" || op == "GlobalAveragePool" ||
-               op == "Identity" || op == "Mean") {  // a Mean of one tensor is the identity
-      inputs(n, 1, 1);
-      a.done();
-      if (op == "Relu") seq.add(nn::ReLU());
-      if (op == "Sigmoid") seq.add(nn::Sigmoid());
-      if (op == "Tanh") seq.add(nn::Tanh());
-      if (op == "GlobalAveragePool") seq.add(nn::GlobalAvgPool2d());
-    } else if (op == "LeakyRelu") {
-      inputs(n, 1, 1);
-      const float alpha = a.real("alpha", 0.01f);
-      a.done();
-      seq.add(nn::LeakyReLU(alpha));
-    } else if (op == "Flatten") {
-      inputs(n, 1, 1);
-      expect(a.integer("axis", 1) == 1, "node ", describe(n),
-             " flattens from an axis other than 1, which glia's Flatten does not");
-      a.done();
-      seq.add(nn::Flatten());
-    } else {
-      fail("node ", describe(n), ": glia has no layer for the operator '", op, "'");
+    if (op == "MatMul") {
+      Attributes a(n);
+      return matmul(n, a, seq);
     }
+    if (op == "Identity" || op == "Mean") {  // a Mean of one tensor is the identity
+      inputs(n, 1, 1);
+      Attributes(n).done();
+      return n.output(0);
+    }
+    const nn::LayerType* type = nn::find_onnx_operator(op);
+    expect(type != nullptr, "node ", describe(n), ": glia has no layer for the operator '", op,
+           "'");
+    NodeReader reader(*this, n);
+    for (std::shared_ptr<nn::Module>& layer : type->from_onnx(reader)) seq.add(std::move(layer));
     return n.output(0);
-  }
-
-  void conv(const pb::NodeProto& n, Attributes& a, nn::Sequential& seq) {
-    inputs(n, 2, 3);
-    const Constant& w = weights(n, 1);
-    expect(w.shape.size() == 4 && w.shape[2] == w.shape[3], "node ", describe(n),
-           ": glia's Conv2d needs a square 2-D kernel {O, I, k, k}, the weight is ",
-           shape_str(w.shape));
-    const int64_t k = w.shape[2];
-    expect(a.integer("group", 1) == 1, "node ", describe(n), ": grouped convolution");
-    expect(a.ints("dilations", {1, 1}) == std::vector<int64_t>{1, 1}, "node ", describe(n),
-           ": dilated convolution");
-    const std::vector<int64_t> kernel = a.ints("kernel_shape", {k, k});
-    expect(kernel == std::vector<int64_t>{k, k}, "node ", describe(n),
-           ": kernel_shape does not match the weight");
-    const int64_t stride = square(n, a.ints("strides", {1, 1}), "strides");
-    const std::vector<int64_t> pads = padding(n, a, 4);
-    const Constant* b = n.input_size() > 2 && !n.input(2).empty() ? &weights(n, 2) : nullptr;
-    a.done();
-    expect(!b || b->shape == Shape{w.shape[0]}, "node ", describe(n), ": the bias is ",
-           ShapeStr(b ? &b->shape : nullptr), " for ", w.shape[0], " output channels");
-    // Pads [top, left, bottom, right]: equal ones go into the convolution, others before it.
-    int64_t p = 0;
-    if (pads[0] == pads[1] && pads[1] == pads[2] && pads[2] == pads[3]) {
-      p = pads[0];
-    } else {
-      seq.add(nn::ZeroPad2d(pads[0], pads[2], pads[1], pads[3]));
-    }
-    Rng init(0);
-    auto c = std::make_shared<nn::Conv2d>(w.shape[1], w.shape[0], k, stride, p, b != nullptr, init);
-    fill(c->weight(), w.floats);
-    if (b) fill(c->bias(), b->floats);
-    seq.add(c);
-  }
-
-  void batch_norm(const pb::NodeProto& n, Attributes& a, nn::Sequential& seq) {
-    inputs(n, 5, 5);
-    const float eps = a.real("epsilon", 1e-5f);
-    const float momentum = a.real("momentum", 0.9f);
-    expect(a.integer("training_mode", 0) == 0, "node ", describe(n), " runs in training mode");
-    expect(a.integer("spatial", 1) == 1, "node ", describe(n), ": spatial = 0");
-    a.done();
-    const Constant* p[4];
-    for (int i = 0; i < 4; ++i) p[i] = &weights(n, i + 1);
-    const Shape channels = p[0]->shape;
-    expect(channels.size() == 1 && channels[0] >= 1, "node ", describe(n), ": scale is ",
-           shape_str(channels));
-    for (int i = 1; i < 4; ++i)
-      expect(p[i]->shape == channels, "node ", describe(n), ": input ", i + 1, " is ",
-             shape_str(p[i]->shape), ", not ", shape_str(channels));
-    for (float v : p[3]->floats) expect(v >= 0, "node ", describe(n), ": a negative variance");
-    expect(eps > 0 && momentum >= 0 && momentum <= 1, "node ", describe(n),
-           ": epsilon must be > 0 and momentum in [0, 1]");
-    auto bn = std::make_shared<nn::BatchNorm2d>(channels[0], eps, 1.0f - momentum);
-    fill(bn->gamma(), p[0]->floats);
-    fill(bn->beta(), p[1]->floats);
-    fill(bn->running_mean(), p[2]->floats);
-    fill(bn->running_var(), p[3]->floats);
-    seq.add(bn);
-  }
-
-  // Y = alpha * A * op(B) + beta * C, as a Dense with weight alpha * op(B)^T and bias beta * C.
-  void gemm(const pb::NodeProto& n, Attributes& a, nn::Sequential& seq) {
-    inputs(n, 2, 3);
-    const float alpha = a.real("alpha", 1.0f), beta = a.real("beta", 1.0f);
-    expect(a.integer("transA", 0) == 0, "node ", describe(n), ": transA = 1");
-    const bool trans_b = a.integer("transB", 0) != 0;
-    a.done();
-    const Constant& w = weights(n, 1);
-    expect(w.shape.size() == 2 && w.shape[0] >= 1 && w.shape[1] >= 1, "node ", describe(n),
-           ": B is ", shape_str(w.shape), ", not a matrix");
-    const int64_t out = trans_b ? w.shape[0] : w.shape[1], in = trans_b ? w.shape[1] : w.shape[0];
-    const Constant* c = n.input_size() > 2 && !n.input(2).empty() ? &weights(n, 2) : nullptr;
-    expect(!c || c->shape == Shape{out} || c->shape == Shape{1, out}, "node ", describe(n),
-           ": C is ", ShapeStr(c ? &c->shape : nullptr), "; glia adds a bias of ", out, " values");
-    Rng init(0);
-    auto d = std::make_shared<nn::Dense>(in, out, c != nullptr, init);
-    float* weight = d->weight().data();
-    for (int64_t o = 0; o < out; ++o)
-      for (int64_t i = 0; i < in; ++i)
-        weight[o * in + i] =
-            alpha * w.floats[static_cast<size_t>(trans_b ? o * in + i : i * out + o)];
-    if (c)
-      for (int64_t o = 0; o < out; ++o)
-        d->bias().data()[o] = beta * c->floats[static_cast<size_t>(o)];
-    seq.add(d);
   }
 
   // X * B with a constant B {in, out}: a Dense without bias (an Add of a constant after it
@@ -418,77 +294,41 @@ class GraphReader {
     return result;
   }
 
-  void pool(const pb::NodeProto& n, Attributes& a, nn::Sequential& seq) {
-    inputs(n, 1, 1);
-    const int64_t k = square(n, a.ints("kernel_shape", {}), "kernel_shape");
-    const int64_t stride = square(n, a.ints("strides", {1, 1}), "strides");
-    const std::vector<int64_t> pads = padding(n, a, 4);
-    expect(pads == std::vector<int64_t>{0, 0, 0, 0}, "node ", describe(n),
-           ": glia pools without padding");
-    expect(a.integer("ceil_mode", 0) == 0, "node ", describe(n),
-           ": ceil_mode = 1 (glia pools in floor mode)");
-    expect(a.ints("dilations", {1, 1}) == std::vector<int64_t>{1, 1}, "node ", describe(n),
-           ": dilated pooling");
-    a.integer("storage_order", 0);      // only affects the Indices output, which is unused
-    a.integer("count_include_pad", 0);  // no padding: no difference
-    a.done();
-    if (n.op_type() == "MaxPool") {
-      seq.add(nn::MaxPool2d(k, stride));
-    } else {
-      seq.add(nn::AvgPool2d(k, stride));
+  // One node as a layer type's from_onnx reads it (nn/onnx_mapping.hpp).
+  class NodeReader : public nn::OnnxNodeReader {
+   public:
+    NodeReader(const GraphReader& graph, const pb::NodeProto& n)
+        : graph_(graph), n_(n), attributes_(n) {}
+    const std::string& op() const override { return n_.op_type(); }
+    std::string describe() const override { return GraphReader::describe_node(n_); }
+    int64_t opset() const override { return graph_.opset_; }
+    void inputs(int min, int max) const override { graph_.inputs(n_, min, max); }
+    bool has_input(int i) const override { return i < n_.input_size() && !n_.input(i).empty(); }
+    int input_rank() const override { return graph_.rank(n_.input(0)); }
+    int64_t integer(const char* name, int64_t fallback) override {
+      return attributes_.integer(name, fallback);
     }
-  }
+    float real(const char* name, float fallback) override {
+      return attributes_.real(name, fallback);
+    }
+    std::string text(const char* name, const std::string& fallback) override {
+      return attributes_.text(name, fallback);
+    }
+    std::vector<int64_t> ints(const char* name, std::vector<int64_t> fallback) override {
+      return attributes_.ints(name, std::move(fallback));
+    }
+    void done() override { attributes_.done(); }
+    const nn::OnnxConstant& constant(int i) const override { return graph_.constant(n_, i); }
+    const nn::OnnxConstant& weights(int i) const override { return graph_.weights(n_, i); }
+    [[noreturn]] void fail(const std::string& what) const override {
+      onnx_detail::fail("node ", describe(), ": ", what);
+    }
 
-  void pad(const pb::NodeProto& n, Attributes& a, nn::Sequential& seq) {
-    const std::string mode = a.text("mode", "constant");
-    expect(mode == "constant", "node ", describe(n), ": pad mode '", mode,
-           "' (glia pads with zeros)");
-    std::vector<int64_t> pads;
-    if (opset_ < 11) {
-      inputs(n, 1, 1);
-      pads = a.ints("pads", {});
-      expect(a.real("value", 0.0f) == 0.0f, "node ", describe(n), ": a non-zero pad value");
-    } else {
-      inputs(n, 2, 3);
-      const Constant& given = constant(n, 1);
-      expect(!given.is_float, "node ", describe(n), ": pads must be integers");
-      pads = given.ints;
-      if (n.input_size() > 2 && !n.input(2).empty()) {
-        const Constant& value = constant(n, 2);
-        expect(
-            value.numel() == 1 && (value.is_float ? value.floats[0] == 0.0f : value.ints[0] == 0),
-            "node ", describe(n), ": a non-zero pad value");
-      }
-    }
-    a.done();
-    expect(pads.size() == 8 && pads[0] == 0 && pads[1] == 0 && pads[4] == 0 && pads[5] == 0,
-           "node ", describe(n), ": glia pads the height and width of {N, C, H, W} only");
-    for (int64_t p : pads)
-      expect(p >= 0 && p <= kMaxExtent, "node ", describe(n), ": a pad of ", p);
-    // torch.onnx writes a Pad of zeros before AveragePool: nothing to do.
-    if (pads[2] || pads[3] || pads[6] || pads[7])
-      seq.add(nn::ZeroPad2d(pads[2], pads[6], pads[3], pads[7]));
-  }
-
-  void dropout(const pb::NodeProto& n, Attributes& a, nn::Sequential& seq) {
-    inputs(n, 1, 3);
-    float rate = a.real("ratio", 0.5f);  // an attribute before opset 12
-    a.integer("is_test", 1);
-    a.integer("seed", 0);
-    a.done();
-    if (n.input_size() > 1 && !n.input(1).empty()) {
-      const Constant& ratio = weights(n, 1);
-      expect(ratio.floats.size() == 1, "node ", describe(n), ": ratio is not one number");
-      rate = ratio.floats[0];
-    }
-    if (n.input_size() > 2 && !n.input(2).empty()) {
-      const Constant& training = constant(n, 2);
-      expect(training.ints.size() == 1 && training.ints[0] == 0, "node ", describe(n),
-             ": training_mode must be false");
-    }
-    expect(rate >= 0 && rate < 1, "node ", describe(n), ": ratio ", rate, " outside [0, 1)");
-    seq.add(nn::Dropout(rate));
-  }
+   private:
+    const GraphReader& graph_;
+    const pb::NodeProto& n_;
+    Attributes attributes_;
+  };
 
   // ---- helpers ------------------------------------------------------------------------------
 
@@ -527,25 +367,6 @@ class GraphReader {
     static const std::vector<int> none;
     auto it = consumers_.find(tensor);
     return it == consumers_.end() ? none : it->second;
-  }
-  int64_t square(const pb::NodeProto& n, const std::vector<int64_t>& v, const char* what) const {
-    expect(v.size() == 2 && v[0] == v[1] && v[0] >= 1 && v[0] <= kMaxExtent, "node ", describe(n),
-           ": ", what, " must be two equal positive values for glia, got ", v.size(), " values");
-    return v[0];
-  }
-  // pads [top, left, bottom, right], from `pads` or auto_pad = VALID / NOTSET.
-  std::vector<int64_t> padding(const pb::NodeProto& n, Attributes& a, size_t count) const {
-    const std::string auto_pad = a.text("auto_pad", "NOTSET");
-    expect(auto_pad == "NOTSET" || auto_pad == "VALID", "node ", describe(n), ": auto_pad '",
-           auto_pad, "' (glia reads explicit pads)");
-    std::vector<int64_t> pads = a.ints("pads", std::vector<int64_t>(count, 0));
-    expect(pads.size() == count, "node ", describe(n), ": pads has ", pads.size(),
-           " values, expected ", count);
-    for (int64_t p : pads)
-      expect(p >= 0 && p <= kMaxExtent, "node ", describe(n), ": a pad of ", p);
-    expect(auto_pad == "NOTSET" || pads == std::vector<int64_t>(count, 0), "node ", describe(n),
-           ": auto_pad VALID with pads");
-    return pads;
   }
   static void fill(Tensor t, const std::vector<float>& values) {
     check_arg(static_cast<int64_t>(values.size()) == t.numel(), "load_onnx", "internal size");
