@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include <glia/glia.hpp>
+#include <glia/support/resources.hpp>
 
 #include "seed_network.hpp"
 
@@ -110,9 +111,7 @@ void BM_TrainStep(benchmark::State& state) {
   set_flop_counters(state, 1.07e9 * static_cast<double>(batch), watch.seconds());
   // The process's peak resident memory so far: the step's peak when this benchmark runs alone
   // (glia_bench --benchmark_filter=BM_TrainStep), as docs/performance.md runs it.
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  state.counters["peak_MB"] = static_cast<double>(usage.ru_maxrss) / 1024.0;
+  state.counters["peak_MB"] = peak_memory_mb();
 }
 BENCHMARK(BM_TrainStep)->Arg(32)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3.0);
 

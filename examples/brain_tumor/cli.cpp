@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <sstream>
 
@@ -21,6 +22,18 @@ std::string plain(double v) {
 }
 
 }  // namespace
+
+CLI::Option* add_augment_option(CLI::App& command, std::optional<AugmentMode>& augment,
+                                const std::string& description) {
+  const std::initializer_list<AugmentMode> modes = {AugmentMode::none, AugmentMode::folder,
+                                                    AugmentMode::online};
+  return command
+      .add_option_function<std::string>(
+          "--augment",
+          [&augment, modes](const std::string& name) { augment = mode_named(name, modes); },
+          description)
+      ->check(CLI::IsMember(names_of(modes)));
+}
 
 CLI::Validator whole_number(long min, long max) {
   const std::string range = std::to_string(min) + " to " + std::to_string(max);
@@ -96,6 +109,18 @@ void add_max_pixels_option(CLI::App& command) {
 
 std::string count_of(long n, const std::string& singular, const std::string& plural) {
   return std::to_string(n) + " " + (n == 1 ? singular : plural.empty() ? singular + "s" : plural);
+}
+
+std::string duration(double seconds) {
+  char text[32];
+  if (seconds >= 3600) {
+    std::snprintf(text, sizeof(text), "%dh%02dm", static_cast<int>(seconds / 3600),
+                  static_cast<int>(seconds / 60) % 60);
+  } else {
+    std::snprintf(text, sizeof(text), "%dm%02ds", static_cast<int>(seconds / 60),
+                  static_cast<int>(seconds) % 60);
+  }
+  return text;
 }
 
 }  // namespace brain_tumor

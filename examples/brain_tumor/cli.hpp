@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,10 @@ void apply_threads(int threads);
 CLI::Option* add_recipe_option(CLI::App& command, std::string& recipe,
                                const std::string& description);
 
+// --augment none|folder|online, left empty unless given.
+CLI::Option* add_augment_option(CLI::App& command, std::optional<AugmentMode>& augment,
+                                const std::string& description);
+
 // --set NAME=VALUE (repeatable) on a command: one of the recipe's settings changed.
 CLI::Option* add_settings_option(CLI::App& command, std::vector<std::string>& settings);
 
@@ -43,6 +48,9 @@ Recipe recipe_with(const std::string& name, const std::vector<std::string>& sett
 // --max-pixels N on a command that reads images: the largest image it decodes (the header's
 // width x height, checked before any pixel is decoded). Default glia::io::kDefaultMaxPixels.
 void add_max_pixels_option(CLI::App& command);
+
+// "4m07s", "1h02m".
+std::string duration(double seconds);
 
 // "1 epoch", "2 epochs".
 std::string count_of(long n, const std::string& singular, const std::string& plural = "");

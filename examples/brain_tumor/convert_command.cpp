@@ -4,6 +4,7 @@
 #include <memory>
 
 #include <glia/glia.hpp>
+#include <glia/io/load_model_file.hpp>
 
 #include "commands.hpp"
 #include "dataset.hpp"
@@ -17,8 +18,10 @@ struct ConvertOptions {
 };
 
 int run_convert(const ConvertOptions& o) {
-  if (!is_keras_file(o.in)) throw DataError("'" + o.in + "' is not a Keras HDF5 file");
-  glia::nn::Sequential net = load_keras(o.in);
+  if (glia::io::model_format(o.in) != glia::io::ModelFormat::keras_h5)
+    throw DataError("'" + o.in + "' is not a Keras HDF5 file");
+  glia::nn::Sequential net =
+      *std::static_pointer_cast<glia::nn::Sequential>(glia::io::load_model_file(o.in));
   net.summary(std::cout, {1, 3, kImageSize, kImageSize});
   glia::save(net, o.out);
   // The saved layers must be the seed network's, or the tools could not read the file back.

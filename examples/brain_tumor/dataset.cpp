@@ -8,6 +8,7 @@
 #include <numeric>
 #include <set>
 
+#include <glia/data/grouped_kfold.hpp>
 #include <glia/support/parallel.hpp>
 #include <glia/support/union_find.hpp>
 #include <glia/tensor/rng.hpp>
@@ -221,28 +222,41 @@ ScanGroups group_scans(const std::vector<Prepared>& items, const std::vector<int
   return g;
 }
 
-std::vector<int> ScanGroups::with_label(int l) const {
-  std::vector<int> out;
-  for (const auto& [root, group_label] : label) {
-    if (group_label == l) out.push_back(root);
-  }
-  return out;
-}
-
 namespace {
 
-// Puts each item where its group's part says (0 train, 1 val, 2 test); the originals of test
-// groups also go to test_originals.
-void assign_parts(const ScanGroups& groups, std::map<int, int>& part,
-                  const std::vector<int>& train_pool, const std::vector<int>& originals, Split& s) {
-  auto part_of = [&](int item) { return part[groups.of_item[static_cast<size_t>(item)]]; };
+// The groups' labels in group order (ascending group number), for glia::data.
+std::vector<int> labels_in_order(const ScanGroups& groups, std::vector<int>& ids) {
+  std::vector<int> labels;
+  for (const auto& [root, label] : groups.label) {
+    ids.push_back(root);
+    labels.push_back(label);
+  }
+  return labels;
+}
+
+// Puts each item where its group's part says; the originals of test groups also go to
+// test_originals.
+Split assign_parts(const ScanGroups& groups, const std::vector<int>& ids,
+                   const std::vector<glia::data::Part>& parts, const std::vector<int>& train_pool,
+                   const std::vector<int>& originals) {
+  std::map<int, glia::data::Part> part;  // group -> its part
+  for (size_t g = 0; g < ids.size(); ++g) part[ids[g]] = parts[g];
+  Split s;
+  s.merges = groups.merges;
+  s.label_conflicts = groups.label_conflicts;
+  s.groups = static_cast<int>(groups.label.size());
+  auto part_of = [&](int item) { return part.at(groups.of_item[static_cast<size_t>(item)]); };
   for (int i : train_pool) {
-    const int where = part_of(i);
-    (where == 0 ? s.train : where == 1 ? s.val : s.test).push_back(i);
+    const glia::data::Part where = part_of(i);
+    (where == glia::data::Part::train ? s.train
+     : where == glia::data::Part::val ? s.val
+                                      : s.test)
+        .push_back(i);
   }
   for (int i : originals) {
-    if (part_of(i) == 2) s.test_originals.push_back(i);
+    if (part_of(i) == glia::data::Part::test) s.test_originals.push_back(i);
   }
+  return s;
 }
 
 }  // namespace
@@ -251,25 +265,9 @@ Split grouped_split(const std::vector<Prepared>& items, const std::vector<int>& 
                     const std::vector<int>& originals, uint64_t seed,
                     const std::vector<ScanLink>& links) {
   const ScanGroups groups = group_scans(items, train_pool, originals, links);
-  Split s;
-  s.merges = groups.merges;
-  s.label_conflicts = groups.label_conflicts;
-  s.groups = static_cast<int>(groups.label.size());
-  // Per label: shuffle the groups, then 70 / 15 / 15 of them.
-  glia::Rng rng(seed);
-  std::map<int, int> part;  // group -> 0 train, 1 val, 2 test
-  for (int label : {0, 1}) {
-    std::vector<int> of_label = groups.with_label(label);
-    rng.shuffle(of_label);
-    const size_t n = of_label.size();
-    const size_t n_train = static_cast<size_t>(std::lround(0.7 * static_cast<double>(n)));
-    const size_t n_val = static_cast<size_t>(std::lround(0.15 * static_cast<double>(n)));
-    for (size_t g = 0; g < n; ++g) {
-      part[of_label[g]] = g < n_train ? 0 : g < n_train + n_val ? 1 : 2;
-    }
-  }
-  assign_parts(groups, part, train_pool, originals, s);
-  return s;
+  std::vector<int> ids;
+  const std::vector<int> labels = labels_in_order(groups, ids);
+  return assign_parts(groups, ids, glia::data::grouped_split(labels, seed), train_pool, originals);
 }
 
 std::vector<Split> grouped_folds(const std::vector<Prepared>& items,
@@ -277,42 +275,18 @@ std::vector<Split> grouped_folds(const std::vector<Prepared>& items,
                                  const std::vector<int>& originals, int folds, uint64_t seed,
                                  const std::vector<ScanLink>& links) {
   const ScanGroups groups = group_scans(items, train_pool, originals, links);
-  glia::Rng rng(seed);
-  // Per label: shuffle the groups and deal them to the folds in turn (stratified folds).
-  std::map<int, int> fold_of;
-  for (int label : {0, 1}) {
-    std::vector<int> of_label = groups.with_label(label);
-    rng.shuffle(of_label);
-    for (size_t g = 0; g < of_label.size(); ++g) {
-      fold_of[of_label[g]] = static_cast<int>(g % static_cast<size_t>(folds));
-    }
-  }
-  std::vector<Split> out(static_cast<size_t>(folds));
-  for (int f = 0; f < folds; ++f) {
-    Split& s = out[static_cast<size_t>(f)];
-    s.merges = groups.merges;
-    s.label_conflicts = groups.label_conflicts;
-    s.groups = static_cast<int>(groups.label.size());
-    // Validation: 15% of the other folds' groups of each label, for model selection.
-    std::map<int, int> part;  // group -> 0 train, 1 val, 2 test
-    glia::Rng fold_rng(seed * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(f) + 1);
-    for (int label : {0, 1}) {
-      std::vector<int> rest;
-      for (int root : groups.with_label(label)) {
-        if (fold_of[root] == f) {
-          part[root] = 2;
-        } else {
-          rest.push_back(root);
-        }
-      }
-      fold_rng.shuffle(rest);
-      const size_t n_val =
-          static_cast<size_t>(std::lround(0.15 * static_cast<double>(rest.size())));
-      for (size_t g = 0; g < rest.size(); ++g) part[rest[g]] = g < n_val ? 1 : 0;
-    }
-    assign_parts(groups, part, train_pool, originals, s);
-  }
+  std::vector<int> ids;
+  const std::vector<int> labels = labels_in_order(groups, ids);
+  std::vector<Split> out;
+  for (const std::vector<glia::data::Part>& parts : glia::data::grouped_kfold(labels, folds, seed))
+    out.push_back(assign_parts(groups, ids, parts, train_pool, originals));
   return out;
+}
+
+std::vector<int> labels_of(const std::vector<Prepared>& items, const std::vector<int>& part) {
+  std::vector<int> labels;
+  for (int i : part) labels.push_back(items[static_cast<size_t>(i)].ref.label);
+  return labels;
 }
 
 }  // namespace brain_tumor

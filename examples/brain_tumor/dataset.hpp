@@ -90,6 +90,9 @@ struct ScanLink {
 std::vector<ScanLink> exact_duplicate_links(const std::vector<Prepared>& items,
                                             const std::vector<int>& originals);
 
+// The labels of items[part[i]].
+std::vector<int> labels_of(const std::vector<Prepared>& items, const std::vector<int>& part);
+
 // Indices into a data set's items.
 struct Split {
   std::vector<int> train, val, test;
@@ -112,7 +115,6 @@ struct ScanGroups {
   std::map<int, int> label;      // group -> 0 or 1 (the label of its first scan key)
   std::vector<ScanLink> merges;  // the links that joined two groups
   int label_conflicts = 0;       // groups holding scan keys of both labels
-  std::vector<int> with_label(int label) const;  // the groups of one label, in group order
 };
 ScanGroups group_scans(const std::vector<Prepared>& items, const std::vector<int>& pool,
                        const std::vector<int>& originals, const std::vector<ScanLink>& links);

@@ -89,22 +89,28 @@ void add_threshold_options(CLI::App& command, glia::vision::NearDuplicateOptions
 }
 
 void add_duplicate_options(CLI::App& command, DuplicateSettings& settings) {
-  command
-      .add_option("--duplicates", settings.mode,
+  add_mode_option(command, "--duplicates", settings.mode,
+                  {DuplicatesMode::automatic, DuplicatesMode::exact, DuplicatesMode::near},
                   "near: merge near-duplicate scans (re-encoded, resized, re-cropped, marked) "
                   "as well as identical ones; exact: identical pixels only; auto: near for "
-                  "--data, exact for the built-in synthetic scans")
-      ->check(CLI::IsMember({"auto", "exact", "near"}))
-      ->capture_default_str();
+                  "--data, exact for the built-in synthetic scans");
   command.add_option("--groups", settings.groups_file,
                      "a reviewed groups.tsv (from 'brain_tumor duplicates') instead of the "
                      "near-duplicate search");
   add_threshold_options(command, settings.thresholds);
 }
 
+DuplicateSettings resolved(DuplicateSettings settings, bool synthetic_scans) {
+  if (settings.mode == DuplicatesMode::automatic)
+    settings.mode = synthetic_scans ? DuplicatesMode::exact : DuplicatesMode::near;
+  if (settings.mode == DuplicatesMode::exact && !settings.groups_file.empty())
+    throw UsageError("--groups needs --duplicates near");
+  return settings;
+}
+
 Json duplicate_settings_json(const DuplicateSettings& s) {
   Json j{{"mode", s.mode}};
-  if (s.mode == "exact") return j;
+  if (s.mode == DuplicatesMode::exact) return j;
   if (!s.groups_file.empty()) {
     j["groups_file"] = s.groups_file;
     return j;
@@ -117,6 +123,26 @@ Json duplicate_settings_json(const DuplicateSettings& s) {
                      {"ncc_candidates", t.ncc_candidates},
                      {"flips", t.flips}};
   return j;
+}
+
+void to_json(nlohmann::json& j, const DuplicateSettings& s) {
+  j = nlohmann::json::parse(duplicate_settings_json(s).dump());
+}
+
+void from_json(const nlohmann::json& j, DuplicateSettings& d) {
+  d = DuplicateSettings();
+  d.mode = j.at("mode");
+  d.groups_file = j.value("groups_file", std::string());
+  if (j.contains("thresholds")) {
+    const nlohmann::json& t = j.at("thresholds");
+    d.thresholds.phash = t.at("phash");
+    d.thresholds.dhash = t.at("dhash");
+    d.thresholds.joint_phash = t.at("hashes").at(0);
+    d.thresholds.joint_dhash = t.at("hashes").at(1);
+    d.thresholds.ncc = t.at("ncc");
+    d.thresholds.ncc_candidates = t.at("ncc_candidates");
+    d.thresholds.flips = t.at("flips");
+  }
 }
 
 std::vector<ScanLink> near_duplicate_links(const std::vector<Prepared>& items,
@@ -216,8 +242,9 @@ std::vector<ScanLink> find_duplicate_scans(const std::vector<Prepared>& items,
                                            const std::vector<int>& originals,
                                            const DuplicateSettings& settings) {
   std::vector<ScanLink> links = exact_duplicate_links(items, originals);
-  if (settings.mode == "auto") throw std::logic_error("find_duplicate_scans: mode not resolved");
-  if (settings.mode == "exact") return links;
+  if (settings.mode == DuplicatesMode::automatic)
+    throw std::logic_error("find_duplicate_scans: mode not resolved");
+  if (settings.mode == DuplicatesMode::exact) return links;
   if (!settings.groups_file.empty()) {
     const std::vector<ScanLink> reviewed = read_groups_file(settings.groups_file, items, originals);
     links.insert(links.end(), reviewed.begin(), reviewed.end());

@@ -18,6 +18,7 @@
 #include <glia/vision/near_duplicates.hpp>
 
 #include "dataset.hpp"
+#include "modes.hpp"
 #include "report.hpp"
 
 namespace brain_tumor {
@@ -26,7 +27,7 @@ struct DuplicateSettings {
   // "exact": identical pixels only; "near": near duplicates too; "auto" (the option's default):
   // near for files, exact for the built-in synthetic scans, which are distinct by construction
   // (and alike enough that the near-duplicate rules would merge them).
-  std::string mode = "auto";
+  DuplicatesMode mode = DuplicatesMode::automatic;
   glia::vision::NearDuplicateOptions thresholds;
   std::string groups_file;  // a reviewed groups.tsv instead of the near-duplicate search
 };
@@ -37,13 +38,19 @@ struct DuplicateSettings {
 // brighter, darker or flatter copy of a scan crops the same.
 glia::vision::Fingerprint scan_fingerprint(const Image& bgr);
 
+// The settings with the automatic mode resolved (near for files, exact for the built-in
+// synthetic scans); UsageError when --groups comes with --duplicates exact.
+DuplicateSettings resolved(DuplicateSettings settings, bool synthetic_scans);
+
 // --duplicates exact|near, --groups FILE and the thresholds (add_threshold_options).
 void add_duplicate_options(CLI::App& command, DuplicateSettings& settings);
 // --phash N, --dhash N, --hashes P,D, --ncc X, --no-flips.
 void add_threshold_options(CLI::App& command, glia::vision::NearDuplicateOptions& thresholds);
 
-// What run.json, report.json and cv.json record of the settings.
+// What run.json, report.json and cv.json record of the settings, and reading it back.
 Json duplicate_settings_json(const DuplicateSettings& settings);
+void to_json(nlohmann::json& j, const DuplicateSettings& settings);
+void from_json(const nlohmann::json& j, DuplicateSettings& settings);
 
 // The links between duplicate originals: identical pixels always, then near duplicates (mode
 // "near") from the groups file when one is given, else from the near-duplicate search. Needs the

@@ -99,9 +99,7 @@ std::string contact_sheet(const std::vector<Prepared>& items,
 
 int run_duplicates(const DuplicatesOptions& given) {
   DuplicatesOptions o = given;
-  if (o.settings.mode == "auto") o.settings.mode = "near";
-  if (o.settings.mode == "exact" && !o.settings.groups_file.empty())
-    throw UsageError("--groups needs --duplicates near");
+  o.settings = resolved(o.settings, false);
   apply_threads(o.threads);
   const std::vector<ImageRef> refs = list_class_folders(o.data);
   RunFolder folder(o.out, false, o.force);
@@ -153,7 +151,7 @@ int run_duplicates(const DuplicatesOptions& given) {
   }
   // Near misses: matches under looser thresholds between scans the strict ones left apart.
   std::vector<ScanLink> near_misses;
-  if (o.settings.mode == "near") {
+  if (o.settings.mode == DuplicatesMode::near) {
     glia::UnionFind joined(items.size());
     for (const ScanLink& l : links) joined.unite(l.a, l.b);
     std::vector<int> distinct;

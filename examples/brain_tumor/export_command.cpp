@@ -3,7 +3,7 @@
 #include <memory>
 
 #include <glia/glia.hpp>
-#ifdef BRAIN_TUMOR_HAS_ONNX
+#ifdef GLIA_HAS_ONNX
 #include <glia/io/onnx.hpp>
 #endif
 
@@ -19,7 +19,7 @@ struct ExportOptions {
 };
 
 int run_export(const ExportOptions& o) {
-#ifdef BRAIN_TUMOR_HAS_ONNX
+#ifdef GLIA_HAS_ONNX
   LoadedModel loaded = load_model(o.model);
   // The file answers with probabilities, as the seed's Keras model does.
   loaded.net.add(glia::nn::Sigmoid());

@@ -5,8 +5,9 @@
 #include <string>
 #include <vector>
 
+#include <glia/dist/dist.hpp>
+
 #include "commands.hpp"
-#include "distributed.hpp"
 
 namespace {
 
@@ -33,9 +34,9 @@ int usage_error(const CLI::App& command, const std::string& what) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::shared_ptr<void> mpi;  // under mpirun: MPI from here to the end of main
+  std::unique_ptr<glia::dist::Session> mpi;  // under mpirun: MPI to the end of main
   try {
-    mpi = brain_tumor::start_distributed(argc, argv);
+    mpi = glia::dist::start_if_launched(argc, argv);
   } catch (const std::exception& e) {
     std::cerr << kErrorPrefix << e.what() << "\n";
     return 1;
@@ -97,7 +98,8 @@ int main(int argc, char** argv) {
     } catch (const brain_tumor::UsageError& e) {
       return usage_error(*c.app, e.what());
     } catch (const std::exception& e) {
-      brain_tumor::abort_job(e.what());  // under mpirun: ends every rank, not just this one
+      // Under mpirun, one rank's error ends every rank (the others would wait for it).
+      if (glia::dist::world_size() > 1) glia::dist::abort(e.what());
       std::cerr << kErrorPrefix << e.what() << "\n";
       return 1;
     }

@@ -1,8 +1,10 @@
-// Loading a trained model from a file, recognised by its content.
+// The example's models from files: any format glia reads (glia::io::load_model_file), as the
+// logit-ending network the tools work on.
 #pragma once
 
 #include <string>
 
+#include <glia/io/model_file.hpp>
 #include <glia/nn/sequential.hpp>
 
 namespace brain_tumor {
@@ -12,10 +14,9 @@ struct LoadedModel {
   std::string format;        // "glia checkpoint", "Keras HDF5" or "ONNX"
 };
 
-// A glia checkpoint (it records its architecture; a glia 0.1 file, which does not, holds the
-// seed network), a Keras HDF5 model (the seed's published checkpoint) or an ONNX model (a name
-// ending in .onnx, as `brain_tumor export` writes); a final sigmoid is dropped. Throws
-// std::runtime_error naming the file.
+// A glia checkpoint (a glia 0.1 file, which records no architecture, holds the seed network),
+// a Keras HDF5 model (the seed's published checkpoint) or an ONNX model (a name ending in
+// .onnx); a final sigmoid is dropped. Throws std::runtime_error naming the file.
 LoadedModel load_model(const std::string& path);
 
 // The model for inference: load_model() with batch norm folded into its convolutions.
@@ -24,10 +25,5 @@ glia::nn::Sequential load_for_inference(const std::string& path);
 // The side of the square BGR image the network takes: what its checkpoint records ({3, S, S}),
 // else the seed's 240 (Keras models and glia 0.1 checkpoints hold the seed network).
 int input_size(const glia::nn::Sequential& net);
-
-bool is_keras_file(const std::string& path);
-bool is_onnx_name(const std::string& path);
-// The Keras model as saved (a final sigmoid included).
-glia::nn::Sequential load_keras(const std::string& path);
 
 }  // namespace brain_tumor

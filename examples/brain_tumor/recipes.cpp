@@ -22,7 +22,7 @@ Recipe recipe_named(const std::string& name) {
   Recipe r;
   r.name = name;
   if (name == "seed") {
-    r.augment = "folder";
+    r.augment = AugmentMode::folder;
     return r;
   }
   if (name == "glia") {
@@ -37,8 +37,8 @@ Recipe recipe_named(const std::string& name) {
     r.label_smoothing = 0.1f;
     // The last epoch: with ~37 validation scans the lowest validation loss often picks an
     // early, unfinished epoch (docs/results.md, ablation).
-    r.monitor = "last";
-    r.augment = "folder";
+    r.monitor = Monitor::last;
+    r.augment = AugmentMode::folder;
     r.flip_tta = true;
     r.vflip_tta = true;
     r.dropout = 0.3f;
@@ -158,11 +158,11 @@ const std::map<std::string, Setter>& setters() {
       {"calibrate", flag(&Recipe::calibrate)},
       {"monitor",
        [](Recipe& r, const std::string& name, const std::string& value) {
-         if (value != "val_loss" && value != "val_accuracy" && value != "last") {
-           throw std::invalid_argument("--set " + name + ": '" + value +
-                                       "' is not val_loss, val_accuracy or last");
+         try {
+           r.monitor = mode_named(value, {Monitor::val_loss, Monitor::val_accuracy, Monitor::last});
+         } catch (const std::invalid_argument& e) {
+           throw std::invalid_argument("--set " + name + ": " + e.what());
          }
-         r.monitor = value;
        }},
       {"widths",
        [](Recipe& r, const std::string& name, const std::string& value) {

@@ -20,6 +20,7 @@
 #include <glia/nn/sequential.hpp>
 
 #include "augment.hpp"
+#include "modes.hpp"
 
 namespace brain_tumor {
 
@@ -31,9 +32,9 @@ struct Recipe {
   float lr = 1e-3f, eps = 1e-7f, weight_decay = 0.0f;
   bool cosine = false;  // a cosine schedule over the epochs
   float label_smoothing = 0.0f;
-  std::string monitor = "val_accuracy";  // what picks the best epoch
-  std::string augment;                   // default augmentation: "folder", "online" or "none"
-  AugmentSettings augment_settings;      // the ranges of "online" augmentation
+  Monitor monitor = Monitor::val_accuracy;  // which epoch's weights are kept
+  AugmentMode augment = AugmentMode::none;  // the default augmentation
+  AugmentSettings augment_settings;         // the ranges of "online" augmentation
   bool flip_tta = false;   // average the logits of the image and its horizontal mirror
   bool vflip_tta = false;  // ... and of the vertical mirrors of those
   float dropout = 0.0f;

@@ -6,19 +6,9 @@
 #include <sstream>
 #include <tuple>
 
-namespace brain_tumor {
+#include <glia/io/atomic_file.hpp>
 
-std::string history_csv(const glia::train::History& history) {
-  std::ostringstream out;
-  out << "epoch,loss,accuracy,val_loss,val_accuracy\n";
-  char line[256];
-  for (const glia::train::EpochLog& r : history) {
-    std::snprintf(line, sizeof(line), "%lld,%.6f,%.6f,%.6f,%.6f\n", static_cast<long long>(r.epoch),
-                  r.loss, r.accuracy, r.val_loss, r.val_accuracy);
-    out << line;
-  }
-  return out.str();
-}
+namespace brain_tumor {
 
 namespace {
 
@@ -114,16 +104,7 @@ std::string learning_curve_svg(const std::string& title, const std::string& y_la
 }
 
 Json metrics_json(const glia::metrics::BinaryMetrics& m) {
-  Json j;
-  j["accuracy"] = m.accuracy;
-  j["f1"] = m.f1;
-  j["precision"] = m.precision;
-  j["recall"] = m.recall;
-  j["roc_auc"] = m.roc_auc;
-  j["loss"] = m.log_loss;
-  j["confusion"] = Json::array({Json::array({m.tn, m.fp}), Json::array({m.fn, m.tp})});
-  j["count"] = m.count;
-  return j;
+  return Json::parse(glia::metrics::to_json(m));
 }
 
 namespace {
@@ -233,6 +214,50 @@ std::string calibration_svg(const std::vector<glia::metrics::ReliabilityBin>& bi
            << "\" text-anchor=\"end\" font-size=\"14\">expected calibration error "
            << fmt(ece, "%.3f") << "</text>\n";
   return plot.finish();
+}
+
+void write_cv_plots(const std::string& dir, const glia::train::CrossValidationResult& cv) {
+  std::vector<std::vector<float>> fold_logits;
+  std::vector<std::vector<int>> fold_labels;
+  for (size_t i = 0; i < cv.fold_of.size(); ++i) {
+    const size_t f = static_cast<size_t>(cv.fold_of[i]);
+    if (f >= fold_logits.size()) {
+      fold_logits.resize(f + 1);
+      fold_labels.resize(f + 1);
+    }
+    fold_logits[f].push_back(cv.logits[i]);
+    fold_labels[f].push_back(cv.labels[i]);
+  }
+  std::vector<std::vector<glia::metrics::RocPoint>> fold_curves;
+  for (size_t f = 0; f < fold_logits.size(); ++f)
+    fold_curves.push_back(glia::metrics::roc_curve(fold_logits[f], fold_labels[f]));
+  const std::string root = dir + "/";
+  glia::io::write_file_atomically(
+      root + "roc.svg",
+      roc_svg(glia::metrics::roc_curve(cv.logits, cv.labels), cv.binary.roc_auc, fold_curves));
+  glia::io::write_file_atomically(root + "calibration.svg",
+                                  calibration_svg(cv.reliability, cv.ece));
+}
+
+void write_histories(const std::string& dir, const std::vector<glia::train::History>& histories,
+                     bool curves) {
+  const std::string root = dir + "/";
+  for (size_t k = 0; k < histories.size(); ++k) {
+    const std::string name = k == 0 ? "history.csv" : "history-" + std::to_string(k + 1) + ".csv";
+    glia::io::write_file_atomically(root + name, glia::train::history_csv(histories[k]));
+  }
+  if (!curves || histories.empty()) return;
+  std::vector<double> loss, val_loss, acc, val_acc;
+  for (const glia::train::EpochLog& r : histories[0]) {
+    loss.push_back(r.loss);
+    val_loss.push_back(r.val_loss);
+    acc.push_back(r.accuracy);
+    val_acc.push_back(r.val_accuracy);
+  }
+  glia::io::write_file_atomically(root + "loss.svg",
+                                  learning_curve_svg("Loss", "loss", loss, val_loss));
+  glia::io::write_file_atomically(root + "accuracy.svg",
+                                  learning_curve_svg("Accuracy", "accuracy", acc, val_acc));
 }
 
 }  // namespace brain_tumor

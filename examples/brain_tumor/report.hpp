@@ -6,6 +6,8 @@
 
 #include <glia/metrics/binary.hpp>
 #include <glia/metrics/calibration.hpp>
+#include <glia/metrics/json.hpp>
+#include <glia/train/cross_validation.hpp>
 #include <glia/train/trainer.hpp>
 #include <nlohmann/json.hpp>
 
@@ -13,17 +15,16 @@ namespace brain_tumor {
 
 using Json = nlohmann::ordered_json;  // keys stay in the order they are written
 
-// epoch,loss,accuracy,val_loss,val_accuracy: what the run computed, and nothing that depends
-// on the machine's load (epoch times are in report.json), so that a resumed run writes the same
-// bytes as an unbroken one.
-std::string history_csv(const glia::train::History& history);
+// history.csv (the first network's), history-<k>.csv (the k-th's) and, with `curves`, the
+// first network's loss.svg and accuracy.svg, in `dir`.
+void write_histories(const std::string& dir, const std::vector<glia::train::History>& histories,
+                     bool curves);
 
 // A line chart of two series against epoch, with axes, ticks, labels and a legend.
 std::string learning_curve_svg(const std::string& title, const std::string& y_label,
                                const std::vector<double>& train, const std::vector<double>& val);
 
-// {"accuracy", "f1", "precision", "recall", "roc_auc", "loss", "confusion": [[tn, fp], [fn, tp]],
-//  "count"}
+// glia::metrics::to_json as a Json value, to embed in a report.
 Json metrics_json(const glia::metrics::BinaryMetrics& m);
 
 // The pooled ROC curve (bold) over the folds' (faint), with the chance line, axes, a legend and
@@ -34,5 +35,8 @@ std::string roc_svg(const std::vector<glia::metrics::RocPoint>& pooled, double p
 // A reliability diagram: each bin's fraction of positives against its mean predicted
 // probability (dot size by count), the diagonal of perfect calibration, and the ECE.
 std::string calibration_svg(const std::vector<glia::metrics::ReliabilityBin>& bins, double ece);
+
+// A cross-validation's roc.svg (the pooled curve over each fold's) and calibration.svg, in `dir`.
+void write_cv_plots(const std::string& dir, const glia::train::CrossValidationResult& cv);
 
 }  // namespace brain_tumor

@@ -31,6 +31,13 @@ std::string RunFolder::file(const std::string& name) const {
   return (fs::path(dir_) / name).string();
 }
 
+void RunFolder::start(const nlohmann::ordered_json& options, bool resume) const {
+  if (!resume) return write_options(options);
+  if (read_options() != options)
+    throw DataError("cannot resume '" + dir_ + "': it was started with other options (" +
+                    read_options().dump() + ")");
+}
+
 void RunFolder::write_options(const nlohmann::ordered_json& options) const {
   glia::io::write_file_atomically(file("run.json"), options.dump(2) + "\n");
 }

@@ -21,6 +21,10 @@ class RunFolder {
   const std::string& dir() const { return dir_; }
   std::string file(const std::string& name) const;
 
+  // A new run writes its options to run.json; a resumed one must have been started with the
+  // same options (DataError naming the difference otherwise).
+  void start(const nlohmann::ordered_json& options, bool resume) const;
+
   // run.json: the options of the run, written at its start.
   void write_options(const nlohmann::ordered_json& options) const;
   nlohmann::ordered_json read_options() const;  // DataError if missing or unreadable

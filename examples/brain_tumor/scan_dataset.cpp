@@ -1,14 +1,12 @@
 #include "scan_dataset.hpp"
 
-#include <algorithm>
-
 #include <glia/data/image_tensor.hpp>
 
 namespace brain_tumor {
 
 ScanDataset::ScanDataset(const std::vector<Prepared>& items, std::vector<int> indices,
-                         const AugmentPlan* augment, ScanView view)
-    : items_(&items), indices_(std::move(indices)), view_(view) {
+                         const AugmentPlan* augment)
+    : items_(&items), indices_(std::move(indices)) {
   if (augment) {
     augment_ = true;
     plan_ = *augment;
@@ -36,22 +34,6 @@ glia::data::Example ScanDataset::get(size_t index) const {
                  x.data());
   } else {
     glia::data::image_to_chw(image, x.data());  // BGR planes, as the seed network was trained
-  }
-  float* v = x.data();
-  if (view_.mirrored) {
-    for (int64_t row = 0; row < x.size(0) * x.size(1); ++row) {
-      std::reverse(v + row * x.size(2), v + (row + 1) * x.size(2));
-    }
-  }
-  if (view_.upside_down) {
-    const int64_t rows = x.size(1), width = x.size(2);
-    for (int64_t c = 0; c < x.size(0); ++c) {
-      float* plane = v + c * rows * width;
-      for (int64_t r = 0; r < rows / 2; ++r) {
-        std::swap_ranges(plane + r * width, plane + (r + 1) * width,
-                         plane + (rows - 1 - r) * width);
-      }
-    }
   }
   return {x, glia::Tensor::full({1}, static_cast<float>(p.ref.label))};
 }

@@ -18,16 +18,10 @@ struct AugmentPlan {
   uint64_t seed = 0;
 };
 
-// What is done to every image after any augmentation.
-struct ScanView {
-  bool mirrored = false;     // flipped left to right (test-time augmentation)
-  bool upside_down = false;  // flipped top to bottom (test-time augmentation)
-};
-
 class ScanDataset : public glia::data::Dataset {
  public:
   ScanDataset(const std::vector<Prepared>& items, std::vector<int> indices,
-              const AugmentPlan* augment = nullptr, ScanView view = {});
+              const AugmentPlan* augment = nullptr);
   size_t size() const override { return indices_.size(); }
   glia::data::Example get(size_t index) const override;
   void set_epoch(int64_t epoch) override { epoch_ = epoch; }
@@ -39,7 +33,6 @@ class ScanDataset : public glia::data::Dataset {
   const std::vector<Prepared>* items_;
   std::vector<int> indices_;
   bool augment_ = false;
-  ScanView view_;
   AugmentPlan plan_;
   int64_t epoch_ = 0;
 };

@@ -13,6 +13,11 @@ import statistics
 import sys
 
 
+
+def log_loss(pooled):
+    """The pooled log loss: "log_loss" since glia 0.3, "loss" before."""
+    return pooled["log_loss"] if "log_loss" in pooled else pooled["loss"]
+
 def read_folds(path):
     """(label, prob, fold) per scan of an oof_predictions*.tsv (file label prob fold)."""
     with open(path) as f:
@@ -120,14 +125,14 @@ def recipe_tables(out, recipe):
         p = cv["pooled"]
         print("| %d | %.3f (%.3f-%.3f) | %.3f (%.3f-%.3f) | %.3f | %.3f | %.3f | %.3f | %.1f min | %.0f |" % (
             seed, p["accuracy"], p["accuracy_ci95"][0], p["accuracy_ci95"][1], p["roc_auc"],
-            p["roc_auc_ci95"][0], p["roc_auc_ci95"][1], p["f1"], p["ece"], p["loss"], p["brier"],
+            p["roc_auc_ci95"][0], p["roc_auc_ci95"][1], p["f1"], p["ece"], log_loss(p), p["brier"],
             cv["wall_seconds"] / 60, cv["peak_memory_mb"]))
     if len(rows) > 1:
         mean = lambda key: statistics.mean(cv["pooled"][key] for _, cv in rows)
         sd = lambda key: statistics.stdev(cv["pooled"][key] for _, cv in rows)
         print("| mean | %.3f (sd %.3f) | %.3f (sd %.3f) | %.3f | %.3f | %.3f | %.3f | | |" % (
             mean("accuracy"), sd("accuracy"), mean("roc_auc"), sd("roc_auc"), mean("f1"),
-            mean("ece"), mean("loss"), mean("brier")))
+            mean("ece"), statistics.mean(log_loss(cv["pooled"]) for _, cv in rows), mean("brier")))
     if len(rows) > 1:
         # Each scan's probabilities from every seed averaged: still out of fold, since no seed's
         # model that tested a scan had trained on it.

@@ -1,11 +1,16 @@
 #include "training.hpp"
 
+#include <cstdio>
+#include <filesystem>
 #include <set>
 #include <string>
 
+#include <glia/dist/dist.hpp>
 #include <glia/glia.hpp>
+#include <glia/support/resources.hpp>
+#include <glia/train/test_time_augmentation.hpp>
 
-#include "distributed.hpp"
+#include "report.hpp"
 #include "scan_dataset.hpp"
 
 namespace brain_tumor {
@@ -50,8 +55,8 @@ TrainingResult train_on(const std::vector<Prepared>& items, const Split& split,
   AugmentPlan augment;
   augment.seed = plan.seed;
   augment.settings = r.augment_settings;
-  const bool transform =
-      plan.augment == "online" || (plan.augment == "folder" && r.transform_copies);
+  const bool transform = plan.augment == AugmentMode::online ||
+                         (plan.augment == AugmentMode::folder && r.transform_copies);
   ScanDataset train_set(items, split.train, transform ? &augment : nullptr);
   ScanDataset val_set(items, split.val);
   glia::data::DataLoaderOptions train_options;
@@ -68,10 +73,10 @@ TrainingResult train_on(const std::vector<Prepared>& items, const Split& split,
   trainer.set_scheduler(schedule.get());
   trainer.set_label_smoothing(r.label_smoothing);
   if (r.scan_balance) trainer.set_class_weights(scan_balancing_weights(items, split.train));
-  const bool keep_last = r.monitor == "last";
+  const bool keep_last = r.monitor == Monitor::last;
   std::shared_ptr<glia::train::ModelCheckpoint> checkpoint;
   if (!keep_last) {
-    checkpoint = std::make_shared<glia::train::ModelCheckpoint>(plan.best_path, r.monitor);
+    checkpoint = std::make_shared<glia::train::ModelCheckpoint>(plan.best_path, name_of(r.monitor));
     trainer.add_callback(checkpoint);
   }
   trainer.add_callback(std::make_shared<glia::train::LambdaCallback>(
@@ -82,7 +87,7 @@ TrainingResult train_on(const std::vector<Prepared>& items, const Split& split,
         if (plan.on_batch) plan.on_batch(plan.network, p);
       }));
   // Under mpirun: each rank a part of every batch, gradients averaged (a no-op alone).
-  if (plan.data_parallel) make_data_parallel(result.net, train_options, trainer);
+  if (plan.data_parallel) glia::dist::make_data_parallel(result.net, train_options, trainer);
   glia::data::DataLoader train_loader(train_set, train_options);
   int64_t first_epoch = 0;
   if (!plan.state_path.empty()) {
@@ -150,30 +155,56 @@ FittedModel fit_recipe(const std::vector<Prepared>& items, const Split& split,
 std::vector<float> predict_logits(glia::nn::Module& net, const Recipe& recipe,
                                   const std::vector<Prepared>& items,
                                   const std::vector<int>& indices) {
-  auto run = [&](bool mirrored, bool upside_down) {
-    ScanView view;
-    view.mirrored = mirrored;
-    view.upside_down = upside_down;
-    ScanDataset set(items, indices, nullptr, view);
-    glia::data::DataLoaderOptions options;
-    options.batch_size = 32;
-    glia::data::DataLoader loader(set, options);
-    const glia::train::Predictions p = glia::train::predict(net, loader);
-    return std::vector<float>(p.logits.data(), p.logits.data() + p.logits.numel());
+  const ScanDataset set(items, indices);
+  const glia::train::Predictions p =
+      glia::train::predict_with_flips(net, set, {recipe.flip_tta, recipe.vflip_tta});
+  return std::vector<float>(p.logits.data(), p.logits.data() + p.logits.numel());
+}
+
+// One fold: the recipe trained on the other folds' groups, its test originals predicted.
+glia::train::FoldOutcome fit_fold(const glia::train::FoldContext& fold, const Split& split,
+                                  const Recipe& recipe, AugmentMode augment, long seed,
+                                  const std::vector<Prepared>& items) {
+  const glia::Stopwatch clock;
+  TrainingPlan plan;
+  plan.recipe = recipe;
+  plan.augment = augment;
+  plan.seed = static_cast<uint64_t>(seed) * 1000 + static_cast<uint64_t>(fold.fold) + 1;
+  plan.best_path = (std::filesystem::path(fold.dir) / "best.glia").string();
+  plan.state_path = (std::filesystem::path(fold.dir) / "state.glia").string();
+  plan.resume = fold.resume;
+  plan.data_parallel = false;  // under mpirun each rank trains whole folds
+  plan.on_epoch = [&](int64_t network, const glia::train::EpochLog& log) {
+    const std::string which =
+        recipe.models > 1 ? " network " + std::to_string(network + 1) : std::string();
+    std::printf(
+        "  fold %d%s epoch %lld/%lld  loss %.4f  acc %.4f  val_loss %.4f  val_acc %.4f  %.0fs\n",
+        fold.fold + 1, which.c_str(), static_cast<long long>(log.epoch),
+        static_cast<long long>(recipe.epochs), log.loss, log.accuracy, log.val_loss,
+        log.val_accuracy, log.seconds);
+    std::fflush(stdout);
   };
-  std::vector<float> logits(indices.size(), 0.0f);
-  int views = 0;
-  for (bool upside_down : {false, true}) {
-    if (upside_down && !recipe.vflip_tta) continue;
-    for (bool mirrored : {false, true}) {
-      if (mirrored && !recipe.flip_tta) continue;
-      const std::vector<float> view = run(mirrored, upside_down);
-      for (size_t i = 0; i < logits.size(); ++i) logits[i] += view[i];
-      ++views;
-    }
-  }
-  for (float& z : logits) z /= static_cast<float>(views);
-  return logits;
+  FittedModel model = fit_recipe(items, split, plan);
+  glia::train::FoldOutcome outcome;
+  outcome.logits = predict_logits(model.net, recipe, items, split.test_originals);
+  write_histories(fold.dir, model.histories, false);
+  const glia::train::EpochLog& kept =
+      model.histories[0][static_cast<size_t>(model.best_epochs[0] - 1)];
+  outcome.report = Json{{"fold", fold.fold + 1},
+                        {"counts",
+                         {{"train", split.train.size()},
+                          {"val", split.val.size()},
+                          {"test_original_scans", split.test_originals.size()}}},
+                        {"best_epoch", model.best_epochs[0]},
+                        {"best_epochs", model.best_epochs},
+                        {"temperature", model.temperature},
+                        {"val", metrics_json(kept.val_binary)},
+                        {"test_original_scans_metrics",
+                         Json::parse(glia::metrics::binary_report_json(
+                             outcome.logits, labels_of(items, split.test_originals)))},
+                        {"seconds", clock.seconds()}}
+                       .dump();
+  return outcome;
 }
 
 }  // namespace brain_tumor

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include <glia/train/cross_validation.hpp>
 #include <glia/train/trainer.hpp>
 
 #include "dataset.hpp"
@@ -17,7 +18,7 @@ namespace brain_tumor {
 
 struct TrainingPlan {
   Recipe recipe;
-  std::string augment;  // "folder", "online" or "none"
+  AugmentMode augment = AugmentMode::none;
   uint64_t seed = 1;
   std::string best_path;   // where the best weights go
   std::string state_path;  // the resumable state; empty: none
@@ -64,8 +65,15 @@ FittedModel fit_recipe(const std::vector<Prepared>& items, const Split& split,
 std::vector<float> scan_balancing_weights(const std::vector<Prepared>& items,
                                           const std::vector<int>& train);
 
-// The logits of items[indices[i]] (eval mode, no graph); with the recipe's flip test-time
-// augmentation, the mean of the image's and its mirror's.
+// One fold of a cross-validation (glia::train::cross_validate): the recipe trained on the
+// split's train part (its folder fold.dir), its test originals' logits, and its report
+// (counts, best epochs, temperature, validation and test figures, seconds).
+glia::train::FoldOutcome fit_fold(const glia::train::FoldContext& fold, const Split& split,
+                                  const Recipe& recipe, AugmentMode augment, long seed,
+                                  const std::vector<Prepared>& items);
+
+// The logits of items[indices[i]] (eval mode, no graph), averaged over the recipe's test-time
+// flips (glia::train::predict_with_flips).
 std::vector<float> predict_logits(glia::nn::Module& net, const Recipe& recipe,
                                   const std::vector<Prepared>& items,
                                   const std::vector<int>& indices);

@@ -2,13 +2,16 @@
 // a small ResNet (Residual blocks, global average pooling), AdamW with a cosine schedule and
 // label smoothing, the DataLoader and the Trainer. Under a minute on 2 cores.
 //
-// usage: shapes [--epochs N] [--train N] [--test N] [--seed N] [--threads N]
-#include <chrono>
+// usage: shapes [--epochs N] [--train N] [--test N] [--seed N] [--threads N] [--cv K --out DIR]
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
 #include <CLI/CLI.hpp>
+#include <glia/data/grouped_kfold.hpp>
 #include <glia/glia.hpp>
+#include <glia/support/resources.hpp>
+#include <glia/train/cross_validation.hpp>
 
 #include "shapes.hpp"
 
@@ -49,11 +52,79 @@ nn::Sequential small_resnet(int64_t size) {
   return net;
 }
 
+// The recipe: a fresh small ResNet trained on `train` for `epochs` with AdamW, a cosine
+// schedule and label smoothing, validated on `validation` each epoch.
+train::History fit(nn::Sequential& net, data::Dataset& train, data::Dataset& validation,
+                   long epochs, uint64_t seed) {
+  data::DataLoaderOptions train_options;
+  train_options.batch_size = 64;
+  train_options.shuffle = true;
+  train_options.seed = seed;
+  data::DataLoader train_loader(train, train_options);
+  data::DataLoaderOptions test_options;
+  test_options.batch_size = 256;
+  data::DataLoader test_loader(validation, test_options);
+  optim::AdamW opt(net.parameters(), optim::AdamWOptions{3e-3f, 0.9f, 0.999f, 1e-8f, 1e-4f});
+  optim::CosineAnnealingLR schedule(opt, epochs);
+  train::Trainer trainer(net, opt, train::Task::multiclass);
+  trainer.set_scheduler(&schedule);
+  trainer.set_label_smoothing(0.05f);
+  trainer.add_callback(std::make_shared<train::LambdaCallback>([&](const train::EpochLog& log) {
+    std::printf(
+        "epoch %lld/%ld  %.1fs  lr %.5f  loss %.4f  acc %.4f  test_loss %.4f  test_acc %.4f\n",
+        static_cast<long long>(log.epoch), epochs, log.seconds, log.lr, log.loss, log.accuracy,
+        log.val_loss, log.val_accuracy);
+    std::fflush(stdout);
+  }));
+  return trainer.fit(train_loader, &test_loader, epochs);
+}
+
+// --cv K: the same recipe cross-validated on the training images with the library's loop
+// (each image its own group, the folds stratified by kind), files in `out`.
+void cross_validate(data::TensorDataset& images, int folds, long epochs, uint64_t seed,
+                    const std::string& out) {
+  std::vector<int> labels;
+  std::vector<train::CvExample> examples;
+  for (size_t i = 0; i < images.size(); ++i) {
+    labels.push_back(static_cast<int>(images.get(i).target.item()));
+    examples.push_back({"image " + std::to_string(i), labels.back()});
+  }
+  std::vector<int> test_fold(images.size());
+  const auto splits = data::grouped_kfold(labels, folds, seed, 0.0);
+  for (size_t f = 0; f < splits.size(); ++f)
+    for (size_t i = 0; i < images.size(); ++i)
+      if (splits[f][i] == data::Part::test) test_fold[i] = static_cast<int>(f);
+  std::filesystem::create_directories(out);
+  train::CrossValidationOptions options;
+  options.out = out;
+  options.classes = shapes::kKinds;
+  const train::CrossValidationResult cv = train::cross_validate(
+      examples, test_fold, folds,
+      [&](const train::FoldContext& fold) {
+        std::vector<size_t> rest;
+        for (size_t i = 0; i < images.size(); ++i)
+          if (test_fold[i] != fold.fold) rest.push_back(i);
+        data::Subset train_part(images, rest), test_part(images, fold.test);
+        manual_seed(seed + static_cast<uint64_t>(fold.fold));
+        nn::Sequential net = small_resnet(images.get(0).input.size(1));
+        fit(net, train_part, test_part, epochs, seed);
+        data::DataLoader loader(test_part, data::DataLoaderOptions{256});
+        const Tensor logits = train::predict(net, loader).logits;
+        return train::FoldOutcome{
+            std::vector<float>(logits.data(), logits.data() + logits.numel())};
+      },
+      options);
+  std::printf("%d-fold cross-validated accuracy %.4f (95%% CI %.3f-%.3f) on %zu images; %s\n",
+              folds, cv.multiclass.accuracy, cv.accuracy_ci.low, cv.accuracy_ci.high,
+              examples.size(), out.c_str());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   long epochs = 8, train_count = 5000, test_count = 1000, seed = 1;
-  int threads = 0;
+  int threads = 0, folds = 0;
+  std::string out = "runs/shapes-cv";
   CLI::App app("Train a small ResNet on generated images of discs, squares, triangles and crosses.",
                "shapes");
   app.add_option("--epochs", epochs, "epochs")->check(CLI::Range(1L, 1000L))->capture_default_str();
@@ -68,43 +139,30 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--threads", threads, "worker threads (default: all cores)")
       ->check(CLI::Range(1, 1024));
+  app.add_option("--cv", folds, "cross-validate on the training images with K folds instead")
+      ->check(CLI::Range(2, 50));
+  app.add_option("--out", out, "where --cv writes its folds")->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;  // 2 for usage errors, as brain_tumor
   }
   if (threads) set_num_threads(threads);
-  const auto start = std::chrono::steady_clock::now();
+  const Stopwatch clock;
   constexpr int64_t kSize = 24;
   data::TensorDataset train_set =
       shapes::make_shapes(train_count, kSize, static_cast<uint64_t>(seed));
+  if (folds) {
+    cross_validate(train_set, folds, epochs, static_cast<uint64_t>(seed), out);
+    std::printf("wall time %.1f s on %d threads\n", clock.seconds(), num_threads());
+    return 0;
+  }
   data::TensorDataset test_set =
       shapes::make_shapes(test_count, kSize, static_cast<uint64_t>(seed) + 1000);
-  data::DataLoaderOptions train_options;
-  train_options.batch_size = 64;
-  train_options.shuffle = true;
-  train_options.seed = static_cast<uint64_t>(seed);
-  data::DataLoader train_loader(train_set, train_options);
-  data::DataLoaderOptions test_options;
-  test_options.batch_size = 256;
-  data::DataLoader test_loader(test_set, test_options);
-
   manual_seed(static_cast<uint64_t>(seed));
   nn::Sequential net = small_resnet(kSize);
   net.summary();
-  optim::AdamW opt(net.parameters(), optim::AdamWOptions{3e-3f, 0.9f, 0.999f, 1e-8f, 1e-4f});
-  optim::CosineAnnealingLR schedule(opt, epochs);
-  train::Trainer trainer(net, opt, train::Task::multiclass);
-  trainer.set_scheduler(&schedule);
-  trainer.set_label_smoothing(0.05f);
-  trainer.add_callback(std::make_shared<train::LambdaCallback>([&](const train::EpochLog& log) {
-    std::printf(
-        "epoch %lld/%ld  %.1fs  lr %.5f  loss %.4f  acc %.4f  test_loss %.4f  test_acc %.4f\n",
-        static_cast<long long>(log.epoch), epochs, log.seconds, log.lr, log.loss, log.accuracy,
-        log.val_loss, log.val_accuracy);
-    std::fflush(stdout);
-  }));
-  const train::History history = trainer.fit(train_loader, &test_loader, epochs);
+  const train::History history = fit(net, train_set, test_set, epochs, static_cast<uint64_t>(seed));
 
   const metrics::MulticlassMetrics& m = history.back().val_multiclass;
   std::printf("\ntest accuracy %.4f on %lld images; confusion (rows: true, columns: predicted)\n",
@@ -117,8 +175,6 @@ int main(int argc, char** argv) {
     }
     std::printf("\n");
   }
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("wall time %.1f s on %d threads\n", seconds, num_threads());
+  std::printf("wall time %.1f s on %d threads\n", clock.seconds(), num_threads());
   return 0;
 }

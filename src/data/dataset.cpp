@@ -35,6 +35,13 @@ Example TensorDataset::get(size_t index) const {
   return {row_of(inputs_, index), row_of(targets_, index)};
 }
 
+Subset::Subset(Dataset& data, std::vector<size_t> indices)
+    : data_(data), indices_(std::move(indices)) {
+  for (size_t i : indices_)
+    check_arg(i < data_.size(), "Subset", "index ", i, " out of range (", data_.size(),
+              " examples)");
+}
+
 Example collate(const std::vector<Example>& examples) {
   check_arg(!examples.empty(), "collate", "no examples");
   const Shape& in = examples[0].input.shape();

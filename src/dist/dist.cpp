@@ -59,6 +59,10 @@ Session::~Session() {
   MPI_Finalize();
 }
 
+bool has_mpi() {
+  return true;
+}
+
 bool active() {
   return session_active;
 }

@@ -15,13 +15,6 @@ void fail(const std::string& path, const std::string& what) {
 }
 }  // namespace keras
 
-bool is_hdf5_file(const std::string& path) {
-  static const char signature[8] = {'\x89', 'H', 'D', 'F', '\r', '\n', '\x1a', '\n'};
-  std::ifstream in(path, std::ios::binary);
-  char head[8] = {};
-  return in.read(head, 8) && std::memcmp(head, signature, 8) == 0;
-}
-
 nn::Sequential load_keras_h5(const std::string& path, const KerasLoadOptions& options) {
   if (!std::ifstream(path)) keras::fail(path, "cannot open the file");
   if (!is_hdf5_file(path)) keras::fail(path, "not an HDF5 file");

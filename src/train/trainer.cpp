@@ -3,6 +3,7 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 
@@ -10,6 +11,7 @@
 
 #include "glia/autograd/grad_mode.hpp"
 #include "glia/io/checkpoint.hpp"
+#include "glia/metrics/json.hpp"
 #include "glia/ops/elementwise.hpp"
 #include "glia/ops/loss.hpp"
 #include "glia/optim/clip_grad.hpp"
@@ -25,8 +27,7 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 std::vector<int> labels_of(const Tensor& targets) {
   check_arg(targets.defined() && targets.dim() >= 1 && targets.numel() == targets.size(0),
-            "labels_of", "expects targets {N} or {N, 1}, got ",
-            shape_str(targets));
+            "labels_of", "expects targets {N} or {N, 1}, got ", shape_str(targets));
   std::vector<int> labels(static_cast<size_t>(targets.numel()));
   for (size_t i = 0; i < labels.size(); ++i) {
     const float t = targets.data()[i];
@@ -236,36 +237,6 @@ namespace {
 
 using Json = nlohmann::json;
 
-Json binary_json(const metrics::BinaryMetrics& m) {
-  return {{"count", m.count},
-          {"tn", m.tn},
-          {"fp", m.fp},
-          {"fn", m.fn},
-          {"tp", m.tp},
-          {"log_loss", m.log_loss},
-          {"accuracy", m.accuracy},
-          {"precision", m.precision},
-          {"recall", m.recall},
-          {"f1", m.f1},
-          {"roc_auc", m.roc_auc}};
-}
-
-metrics::BinaryMetrics binary_from(const Json& j) {
-  metrics::BinaryMetrics m;
-  m.count = j.at("count");
-  m.tn = j.at("tn");
-  m.fp = j.at("fp");
-  m.fn = j.at("fn");
-  m.tp = j.at("tp");
-  m.log_loss = j.at("log_loss");
-  m.accuracy = j.at("accuracy");
-  m.precision = j.at("precision");
-  m.recall = j.at("recall");
-  m.f1 = j.at("f1");
-  m.roc_auc = j.at("roc_auc");
-  return m;
-}
-
 Json log_json(const EpochLog& log) {
   Json j{{"epoch", log.epoch},
          {"loss", log.loss},
@@ -275,13 +246,8 @@ Json log_json(const EpochLog& log) {
          {"validated", log.validated},
          {"val_loss", log.val_loss},
          {"val_accuracy", log.val_accuracy},
-         {"val_binary", binary_json(log.val_binary)}};
-  const metrics::MulticlassMetrics& mc = log.val_multiclass;
-  j["val_multiclass"] = {{"count", mc.count},
-                         {"classes", mc.classes},
-                         {"accuracy", mc.accuracy},
-                         {"log_loss", mc.log_loss},
-                         {"confusion", mc.confusion}};
+         {"val_binary", Json::parse(metrics::to_json(log.val_binary))},
+         {"val_multiclass", Json::parse(metrics::to_json(log.val_multiclass))}};
   return j;
 }
 
@@ -295,13 +261,8 @@ EpochLog log_from(const Json& j) {
   log.validated = j.at("validated");
   log.val_loss = j.at("val_loss");
   log.val_accuracy = j.at("val_accuracy");
-  log.val_binary = binary_from(j.at("val_binary"));
-  const Json& mc = j.at("val_multiclass");
-  log.val_multiclass.count = mc.at("count");
-  log.val_multiclass.classes = mc.at("classes");
-  log.val_multiclass.accuracy = mc.at("accuracy");
-  log.val_multiclass.log_loss = mc.at("log_loss");
-  log.val_multiclass.confusion = mc.at("confusion").get<std::vector<std::vector<int64_t>>>();
+  log.val_binary = metrics::binary_metrics_from_json(j.at("val_binary").dump());
+  log.val_multiclass = metrics::multiclass_metrics_from_json(j.at("val_multiclass").dump());
   return log;
 }
 
@@ -379,6 +340,17 @@ int64_t Trainer::resume(const std::string& path) {
   if (scheduler_) scheduler_->set_epoch(scheduler_epoch);
   for (size_t i = 0; i < callbacks_.size(); ++i) callbacks_[i]->restore(callback_states[i]);
   return epochs_done;
+}
+
+std::string history_csv(const History& history) {
+  std::string out = "epoch,loss,accuracy,val_loss,val_accuracy\n";
+  char line[256];
+  for (const EpochLog& r : history) {
+    std::snprintf(line, sizeof(line), "%lld,%.6f,%.6f,%.6f,%.6f\n", static_cast<long long>(r.epoch),
+                  r.loss, r.accuracy, r.val_loss, r.val_accuracy);
+    out += line;
+  }
+  return out;
 }
 
 }  // namespace glia::train

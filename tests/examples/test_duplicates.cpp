@@ -276,7 +276,7 @@ TEST_CASE("duplicates: the detector against the reviewed groups of the real data
   std::vector<int> originals(items.size());
   std::iota(originals.begin(), originals.end(), 0);
   DuplicateSettings automatic, reviewed;
-  automatic.mode = reviewed.mode = "near";
+  automatic.mode = reviewed.mode = DuplicatesMode::near;
   reviewed.groups_file = kReviewed.string();
   auto same_group_pairs = [&](const DuplicateSettings& s) {
     std::set<std::pair<int, int>> pairs;

@@ -50,7 +50,6 @@ int max_abs_difference(const Image& a, const Image& b) {
   return worst;
 }
 
-
 Prepared fake_item(const std::string& key, int label, bool augmented, uint64_t hash) {
   Prepared p;
   p.ref.scan_key = key;
@@ -360,28 +359,6 @@ TEST_CASE("pipeline: --set changes one recipe setting and names what it refuses"
   CHECK_THROWS_WITH(apply_setting(r, "brightness_low=2"), Catch::Contains("above"));
   Recipe seed = recipe_named("seed");
   CHECK_THROWS_WITH(apply_setting(seed, "widths=8"), Catch::Contains("fixed"));
-}
-
-TEST_CASE("pipeline: a scan's views: mirrored, upside down") {
-  std::vector<Prepared> items(1);
-  Image& image = items[0].image;
-  image = Image(4, 3, 3);
-  for (size_t i = 0; i < image.pixels.size(); ++i) image.pixels[i] = static_cast<uint8_t>(10 * i);
-  auto view = [&](ScanView v) { return ScanDataset(items, {0}, nullptr, v).get(0).input; };
-  const Tensor plain = view({});
-  ScanView mirrored, upside_down;
-  mirrored.mirrored = true;
-  upside_down.upside_down = true;
-  const Tensor m = view(mirrored), u = view(upside_down);
-  for (int64_t c = 0; c < 3; ++c) {
-    for (int64_t y = 0; y < 3; ++y) {
-      for (int64_t x = 0; x < 4; ++x) {
-        const int64_t at = (c * 3 + y) * 4 + x;
-        CHECK(m.data()[at] == plain.data()[(c * 3 + y) * 4 + (3 - x)]);
-        CHECK(u.data()[at] == plain.data()[(c * 3 + (2 - y)) * 4 + x]);
-      }
-    }
-  }
 }
 
 TEST_CASE("pipeline: scan-balancing class weights make each training scan weigh the same") {

@@ -52,6 +52,22 @@ class TensorDataset : public Dataset {
   Tensor inputs_, targets_;
 };
 
+/// Some examples of another dataset, by index (a fold's training part, say): example i is
+/// data.get(indices[i]). The dataset must outlive the subset; set_epoch reaches it.
+class Subset : public Dataset {
+ public:
+  /// Throws std::invalid_argument for an index past the dataset's end.
+  Subset(Dataset& data, std::vector<size_t> indices);
+  /// The number of indices.
+  size_t size() const override { return indices_.size(); }
+  Example get(size_t index) const override { return data_.get(indices_.at(index)); }
+  void set_epoch(int64_t epoch) override { data_.set_epoch(epoch); }
+
+ private:
+  Dataset& data_;
+  std::vector<size_t> indices_;
+};
+
 /// Stacks examples into a batch: inputs {B, ...} and targets {B, ...}. Every example must have
 /// the same input shape and the same target shape (std::invalid_argument otherwise).
 Example collate(const std::vector<Example>& examples);

@@ -1,6 +1,7 @@
 /// @file
-/// Data-parallel training over MPI (the optional glia::dist library, built when CMake finds MPI,
-/// e.g. Debian's libopenmpi-dev).
+/// Data-parallel training over MPI (glia::dist, over MPI when CMake finds it, e.g. Debian's
+/// libopenmpi-dev). Without MPI, glia::dist is built as a single process (has_mpi() is false,
+/// one rank, every collective a no-op), so code that uses it needs no #ifdef.
 ///
 /// Each process (rank) holds a full copy of the model and trains on its own shard of every
 /// batch; after each backward pass the ranks average their gradients, so every rank takes the
@@ -19,10 +20,14 @@
 /// leaving the others waiting in a collective.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "glia/data/data_loader.hpp"
 #include "glia/nn/module.hpp"
+#include "glia/train/cross_validation.hpp"
+#include "glia/train/trainer.hpp"
 
 namespace glia::dist {
 
@@ -38,6 +43,15 @@ class Session {
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 };
+
+/// True when this build of glia::dist runs over MPI (false: the single-process build).
+bool has_mpi();
+/// True when mpirun / mpiexec started this process (Open MPI, MPICH and PMIx set variables).
+bool launched_by_mpirun();
+/// A Session when mpirun started the process and glia::dist has MPI, else none (under mpirun
+/// without MPI it warns on stderr that every rank runs alone). Ranks other than 0 then print
+/// nothing on stdout.
+std::unique_ptr<Session> start_if_launched(int& argc, char**& argv);
 
 /// True between Session's construction and destruction.
 bool active();
@@ -72,6 +86,19 @@ std::vector<std::string> gather(const std::string& mine, int root = 0);
 /// message names `what` and the ranks that differ from rank 0. For inputs that must agree:
 /// file lists, model architectures, checkpoints.
 void check_agree(const std::string& what, const std::string& value);
+
+/// Data-parallel training of `model` with `trainer` over every rank: rank 0's initial weights
+/// everywhere, synchronised batch norm, each rank a contiguous part of every global batch (its
+/// size must divide by the number of ranks: std::invalid_argument otherwise), gradients
+/// averaged after each backward pass. Nothing with one rank.
+void make_data_parallel(nn::Module& model, data::DataLoaderOptions& train_options,
+                        train::Trainer& trainer);
+
+/// check_agree on the model's parameters and buffers (names and values).
+void check_models_agree(const std::string& what, const nn::Module& model);
+
+/// The ranks as train::cross_validate shares folds among them (one process without a session).
+train::Workers workers();
 
 /// Prints "glia::dist: rank R: <message>" on stderr and ends every rank of the job with exit
 /// code 1 (MPI_Abort): for errors on one rank that would leave the others waiting.

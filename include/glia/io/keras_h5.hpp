@@ -9,12 +9,10 @@
 #include <cstdint>
 #include <string>
 
+#include "glia/io/model_file.hpp"  // is_hdf5_file
 #include "glia/nn/sequential.hpp"
 
 namespace glia::io {
-
-/// True when the file starts with the HDF5 signature (content decides, not the extension).
-bool is_hdf5_file(const std::string& path);
 
 /// How an untrusted file is read. libhdf5 (1.10) can crash or loop forever on a malformed file,
 /// so by default it reads the file in a child process with a time limit and a memory limit (on

@@ -50,6 +50,11 @@ struct EpochLog {
 /// One log per epoch trained, in order.
 using History = std::vector<EpochLog>;
 
+/// The history as CSV, one row per epoch: "epoch,loss,accuracy,val_loss,val_accuracy" with six
+/// decimals. It holds what the run computed and nothing that depends on the machine's load (an
+/// epoch's seconds are not in it), so a resumed run writes the same bytes as an unbroken one.
+std::string history_csv(const History& history);
+
 /// Where the loop is, for progress displays.
 struct Progress {
   ///@{

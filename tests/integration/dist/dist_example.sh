@@ -9,7 +9,11 @@ export OMP_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
-scratch_before=$(find /tmp -maxdepth 1 -name 'brain_tumor-rank-*' | wc -l)
+# A temporary folder of this test's own: the ranks' scratch folders go there (and other tests
+# running beside this one cannot change the count).
+export TMPDIR="$work/tmp"
+mkdir -p "$TMPDIR"
+scratch_before=$(find "$TMPDIR" -maxdepth 1 -name '*rank-*' | wc -l)
 
 # 1. Data-parallel training.
 "$mpirun" -np 2 --oversubscribe "$bin" train --epochs 2 --threads 1 --out "$work/run" > "$work/out" 2> "$work/err" ||
@@ -17,7 +21,7 @@ scratch_before=$(find /tmp -maxdepth 1 -name 'brain_tumor-rank-*' | wc -l)
 grep -q "data-parallel over 2 ranks" "$work/out" || fail "no data-parallel line"
 [ -f "$work/run/report.json" ] && [ -f "$work/run/best.glia" ] || fail "rank 0 wrote no report"
 [ "$(grep -c '^Epoch 1/2' "$work/out")" = 1 ] || fail "more than one rank printed"
-scratch_after=$(find /tmp -maxdepth 1 -name 'brain_tumor-rank-*' | wc -l)
+scratch_after=$(find "$TMPDIR" -maxdepth 1 -name '*rank-*' | wc -l)
 [ "$scratch_after" = "$scratch_before" ] || fail "a rank left its scratch folder behind"
 echo "two ranks trained; only rank 0 printed and wrote"
 
