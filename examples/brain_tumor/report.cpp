@@ -12,7 +12,7 @@ namespace brain_tumor {
 
 namespace {
 
-// Round tick steps (1, 2, 5 x 10^k) giving about `target` ticks over [lo, hi].
+// Round tick steps (1, 2, 5 x 10^k) giving about `target` ticks over a span.
 double nice_step(double span, int target) {
   const double raw = span / target, magnitude = std::pow(10.0, std::floor(std::log10(raw)));
   for (double m : {1.0, 2.0, 5.0, 10.0}) {
@@ -27,134 +27,67 @@ std::string fmt(double v, const char* pattern = "%.4g") {
   return buf;
 }
 
-}  // namespace
-
-std::string learning_curve_svg(const std::string& title, const std::string& y_label,
-                               const std::vector<double>& train, const std::vector<double>& val) {
-  const double width = 640, height = 420, left = 70, right = 20, top = 40, bottom = 60;
-  const double plot_w = width - left - right, plot_h = height - top - bottom;
-  const size_t epochs = std::max(train.size(), val.size());
-  double lo = 1e300, hi = -1e300;
-  for (const auto* series : {&train, &val}) {
-    for (double v : *series) {
-      if (std::isfinite(v)) {
-        lo = std::min(lo, v);
-        hi = std::max(hi, v);
-      }
-    }
-  }
-  if (lo > hi) lo = 0, hi = 1;
-  if (hi - lo < 1e-9) lo -= 0.5, hi += 0.5;
-  const double step = nice_step(hi - lo, 5);
-  lo = std::floor(lo / step) * step;
-  hi = std::ceil(hi / step) * step;
-  const double x_max = std::max<double>(1.0, static_cast<double>(epochs));
-  auto px = [&](double epoch) { return left + (epoch - 1) / std::max(1.0, x_max - 1) * plot_w; };
-  auto py = [&](double v) { return top + (hi - v) / (hi - lo) * plot_h; };
-
-  std::ostringstream svg;
-  svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\"" << height
-      << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
-      << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-      << "<text x=\"" << width / 2 << "\" y=\"24\" text-anchor=\"middle\" font-size=\"16\">"
-      << title << "</text>\n";
-  for (double v = lo; v <= hi + step / 2; v += step) {  // horizontal grid and y ticks
-    svg << "<line x1=\"" << left << "\" x2=\"" << left + plot_w << "\" y1=\"" << py(v) << "\" y2=\""
-        << py(v) << "\" stroke=\"#e0e0e0\"/>\n"
-        << "<text x=\"" << left - 6 << "\" y=\"" << py(v) + 4 << "\" text-anchor=\"end\">" << fmt(v)
-        << "</text>\n";
-  }
-  const double x_step = std::max(1.0, nice_step(x_max, 8));
-  for (double e = 1; e <= x_max + 1e-9; e += x_step) {  // x ticks
-    svg << "<line x1=\"" << px(e) << "\" x2=\"" << px(e) << "\" y1=\"" << top + plot_h << "\" y2=\""
-        << top + plot_h + 5 << "\" stroke=\"black\"/>\n"
-        << "<text x=\"" << px(e) << "\" y=\"" << top + plot_h + 18 << "\" text-anchor=\"middle\">"
-        << fmt(e, "%.0f") << "</text>\n";
-  }
-  svg << "<rect x=\"" << left << "\" y=\"" << top << "\" width=\"" << plot_w << "\" height=\""
-      << plot_h << "\" fill=\"none\" stroke=\"black\"/>\n"
-      << "<text x=\"" << left + plot_w / 2 << "\" y=\"" << height - 18
-      << "\" text-anchor=\"middle\">epoch</text>\n"
-      << "<text transform=\"translate(18," << top + plot_h / 2
-      << ") rotate(-90)\" text-anchor=\"middle\">" << y_label << "</text>\n";
-  const std::pair<const std::vector<double>*, const char*> series[] = {{&train, "#1f77b4"},
-                                                                       {&val, "#ff7f0e"}};
-  for (const auto& [values, colour] : series) {
-    svg << "<polyline fill=\"none\" stroke=\"" << colour << "\" stroke-width=\"2\" points=\"";
-    for (size_t i = 0; i < values->size(); ++i) {
-      svg << px(static_cast<double>(i + 1)) << "," << py((*values)[i]) << " ";
-    }
-    svg << "\"/>\n";
-    for (size_t i = 0; i < values->size(); ++i) {
-      svg << "<circle cx=\"" << px(static_cast<double>(i + 1)) << "\" cy=\"" << py((*values)[i])
-          << "\" r=\"2.5\" fill=\"" << colour << "\"/>\n";
-    }
-  }
-  const double lx = left + plot_w - 130, ly = top + 12;
-  svg << "<rect x=\"" << lx - 8 << "\" y=\"" << ly - 12 << "\" width=\"130\" height=\"44\" "
-      << "fill=\"white\" stroke=\"#999\"/>\n"
-      << "<line x1=\"" << lx << "\" x2=\"" << lx + 24 << "\" y1=\"" << ly << "\" y2=\"" << ly
-      << "\" stroke=\"#1f77b4\" stroke-width=\"2\"/><text x=\"" << lx + 30 << "\" y=\"" << ly + 4
-      << "\">training</text>\n"
-      << "<line x1=\"" << lx << "\" x2=\"" << lx + 24 << "\" y1=\"" << ly + 20 << "\" y2=\""
-      << ly + 20 << "\" stroke=\"#ff7f0e\" stroke-width=\"2\"/><text x=\"" << lx + 30 << "\" y=\""
-      << ly + 24 << "\">validation</text>\n"
-      << "</svg>\n";
-  return svg.str();
-}
-
-Json metrics_json(const glia::metrics::BinaryMetrics& m) {
-  return Json::parse(glia::metrics::to_json(m));
-}
-
-namespace {
-
-// A square plot of [0, 1] x [0, 1] with ticks every 0.2, grid, labelled axes and a title.
-struct UnitPlot {
-  static constexpr double kSize = 420, kLeft = 70, kTop = 50, kBottom = 60, kRight = 30;
-  std::ostringstream svg;
-  double x(double v) const { return kLeft + v * kSize; }
-  double y(double v) const { return kTop + (1 - v) * kSize; }
-
-  UnitPlot(const std::string& title, const std::string& x_label, const std::string& y_label) {
-    const double width = kLeft + kSize + kRight, height = kTop + kSize + kBottom;
+// The one chart every plot of the example is drawn on: a plot area with linear axes over
+// [x0, x1] x [y0, y1], grid lines and ticks every `x_step` / `y_step`, axis labels, a title;
+// series drawn as polylines and dots; a legend.
+class Chart {
+ public:
+  struct Axis {
+    double lo, hi, step;
+    const char* format;
+  };
+  Chart(double width, double height, const std::string& title, const std::string& x_label,
+        const std::string& y_label, Axis x, Axis y)
+      : x_(x), y_(y), plot_w_(width - kLeft - kRight), plot_h_(height - kTop - kBottom) {
     svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\"" << height
         << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
         << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-        << "<text x=\"" << width / 2 << "\" y=\"28\" text-anchor=\"middle\" font-size=\"15\">"
+        << "<text x=\"" << width / 2 << "\" y=\"26\" text-anchor=\"middle\" font-size=\"15\">"
         << title << "</text>\n";
-    for (int i = 0; i <= 5; ++i) {
-      const double v = i / 5.0;
-      svg << "<line x1=\"" << x(0) << "\" x2=\"" << x(1) << "\" y1=\"" << y(v) << "\" y2=\"" << y(v)
-          << "\" stroke=\"#e6e6e6\"/>"
-          << "<line x1=\"" << x(v) << "\" x2=\"" << x(v) << "\" y1=\"" << y(0) << "\" y2=\"" << y(1)
-          << "\" stroke=\"#e6e6e6\"/>\n"
-          << "<text x=\"" << x(0) - 6 << "\" y=\"" << y(v) + 4 << "\" text-anchor=\"end\">"
-          << fmt(v, "%.1f") << "</text>"
-          << "<text x=\"" << x(v) << "\" y=\"" << y(0) + 18 << "\" text-anchor=\"middle\">"
-          << fmt(v, "%.1f") << "</text>\n";
+    for (double v = y.lo; v <= y.hi + y.step / 2; v += y.step) {
+      line(x.lo, v, x.hi, v, "#e6e6e6");
+      svg << "<text x=\"" << px(x.lo) - 6 << "\" y=\"" << py(v) + 4 << "\" text-anchor=\"end\">"
+          << fmt(v, y.format) << "</text>\n";
     }
-    svg << "<rect x=\"" << x(0) << "\" y=\"" << y(1) << "\" width=\"" << kSize << "\" height=\""
-        << kSize << "\" fill=\"none\" stroke=\"black\"/>\n"
-        << "<text x=\"" << x(0.5) << "\" y=\"" << y(0) + 40 << "\" text-anchor=\"middle\">"
-        << x_label << "</text>\n"
-        << "<text transform=\"translate(22," << y(0.5) << ") rotate(-90)\" text-anchor=\"middle\">"
-        << y_label << "</text>\n"
-        << "<line x1=\"" << x(0) << "\" y1=\"" << y(0) << "\" x2=\"" << x(1) << "\" y2=\"" << y(1)
-        << "\" stroke=\"#999\" stroke-dasharray=\"5,4\"/>\n";
+    for (double v = x.lo; v <= x.hi + x.step / 2; v += x.step) {
+      line(v, y.lo, v, y.hi, "#e6e6e6");
+      svg << "<text x=\"" << px(v) << "\" y=\"" << py(y.lo) + 18 << "\" text-anchor=\"middle\">"
+          << fmt(v, x.format) << "</text>\n";
+    }
+    svg << "<rect x=\"" << kLeft << "\" y=\"" << kTop << "\" width=\"" << plot_w_ << "\" height=\""
+        << plot_h_ << "\" fill=\"none\" stroke=\"black\"/>\n"
+        << "<text x=\"" << kLeft + plot_w_ / 2 << "\" y=\"" << height - 18
+        << "\" text-anchor=\"middle\">" << x_label << "</text>\n"
+        << "<text transform=\"translate(20," << kTop + plot_h_ / 2
+        << ") rotate(-90)\" text-anchor=\"middle\">" << y_label << "</text>\n";
+  }
+  double px(double v) const { return kLeft + (v - x_.lo) / (x_.hi - x_.lo) * plot_w_; }
+  double py(double v) const { return kTop + (y_.hi - v) / (y_.hi - y_.lo) * plot_h_; }
+
+  void line(double x0, double y0, double x1, double y1, const char* colour,
+            const char* dash = nullptr) {
+    svg << "<line x1=\"" << px(x0) << "\" y1=\"" << py(y0) << "\" x2=\"" << px(x1) << "\" y2=\""
+        << py(y1) << "\" stroke=\"" << colour << "\"";
+    if (dash) svg << " stroke-dasharray=\"" << dash << "\"";
+    svg << "/>\n";
   }
   void polyline(const std::vector<std::pair<double, double>>& points, const char* colour,
-                double width, double opacity) {
+                double width, double opacity = 1.0) {
     svg << "<polyline fill=\"none\" stroke=\"" << colour << "\" stroke-width=\"" << width
         << "\" stroke-opacity=\"" << opacity << "\" points=\"";
-    for (const auto& [px, py] : points) svg << x(px) << "," << y(py) << " ";
+    for (const auto& [x, y] : points) svg << px(x) << "," << py(y) << " ";
     svg << "\"/>\n";
   }
-  // Legend entries, top-left of the plot area.
-  void legend(const std::vector<std::tuple<std::string, const char*, double>>& entries, double at_x,
-              double at_y) {
-    const double h = 18.0 * static_cast<double>(entries.size()) + 8;
-    svg << "<rect x=\"" << at_x - 6 << "\" y=\"" << at_y - 14 << "\" width=\"200\" height=\"" << h
+  void dot(double x, double y, double radius, const char* colour, double opacity = 1.0) {
+    svg << "<circle cx=\"" << px(x) << "\" cy=\"" << py(y) << "\" r=\"" << radius << "\" fill=\""
+        << colour << "\" fill-opacity=\"" << opacity << "\"/>\n";
+  }
+  // Legend entries (label, colour, opacity), a box whose top-left is at (x, y) in data units.
+  void legend(const std::vector<std::tuple<std::string, const char*, double>>& entries, double x,
+              double y, double box_width = 200) {
+    const double at_x = px(x), at_y = py(y);
+    svg << "<rect x=\"" << at_x - 6 << "\" y=\"" << at_y - 14 << "\" width=\"" << box_width
+        << "\" height=\"" << 18.0 * static_cast<double>(entries.size()) + 8
         << "\" fill=\"white\" stroke=\"#aaa\"/>\n";
     for (size_t i = 0; i < entries.size(); ++i) {
       const auto& [label, colour, opacity] = entries[i];
@@ -168,7 +101,21 @@ struct UnitPlot {
     svg << "</svg>\n";
     return svg.str();
   }
+
+  std::ostringstream svg;
+
+ private:
+  static constexpr double kLeft = 70, kRight = 30, kTop = 44, kBottom = 60;
+  Axis x_, y_;
+  double plot_w_, plot_h_;
 };
+
+// The unit square of probabilities, with the diagonal.
+Chart unit_chart(const std::string& title, const std::string& x_label, const std::string& y_label) {
+  Chart chart(520, 524, title, x_label, y_label, {0, 1, 0.2, "%.1f"}, {0, 1, 0.2, "%.1f"});
+  chart.line(0, 0, 1, 1, "#999", "5,4");
+  return chart;
+}
 
 std::vector<std::pair<double, double>> points_of(const std::vector<glia::metrics::RocPoint>& c) {
   std::vector<std::pair<double, double>> out;
@@ -178,22 +125,61 @@ std::vector<std::pair<double, double>> points_of(const std::vector<glia::metrics
 
 }  // namespace
 
+std::string learning_curve_svg(const std::string& title, const std::string& y_label,
+                               const std::vector<double>& train, const std::vector<double>& val) {
+  double lo = 1e300, hi = -1e300;
+  for (const auto* series : {&train, &val}) {
+    for (double v : *series) {
+      if (std::isfinite(v)) {
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+      }
+    }
+  }
+  if (lo > hi) lo = 0, hi = 1;
+  if (hi - lo < 1e-9) lo -= 0.5, hi += 0.5;
+  const double step = nice_step(hi - lo, 5);
+  const double epochs =
+      std::max<double>(2.0, static_cast<double>(std::max(train.size(), val.size())));
+  Chart chart(640, 420, title, "epoch", y_label,
+              {1, epochs, std::max(1.0, nice_step(epochs, 8)), "%.0f"},
+              {std::floor(lo / step) * step, std::ceil(hi / step) * step, step, "%.4g"});
+  const std::pair<const std::vector<double>*, const char*> series[] = {{&train, "#1f77b4"},
+                                                                       {&val, "#ff7f0e"}};
+  for (const auto& [values, colour] : series) {
+    std::vector<std::pair<double, double>> points;
+    for (size_t i = 0; i < values->size(); ++i)
+      points.push_back({static_cast<double>(i + 1), (*values)[i]});
+    chart.polyline(points, colour, 2);
+    for (const auto& [x, y] : points) chart.dot(x, y, 2.5, colour);
+  }
+  chart.legend({{"training", "#1f77b4", 1.0}, {"validation", "#ff7f0e", 1.0}},
+               1 + 0.72 * (epochs - 1), std::ceil(hi / step) * step - 0.04 * (std::ceil(hi / step) - std::floor(lo / step)) * step, 130);
+  return chart.finish();
+}
+
+Json metrics_json(const glia::metrics::BinaryMetrics& m) {
+  return Json::parse(glia::metrics::to_json(m));
+}
+
 std::string roc_svg(const std::vector<glia::metrics::RocPoint>& pooled, double pooled_auc,
                     const std::vector<std::vector<glia::metrics::RocPoint>>& folds) {
-  UnitPlot plot("ROC curve, out-of-fold predictions (AUC " + fmt(pooled_auc, "%.3f") + ")",
-                "false positive rate (1 - specificity)", "true positive rate (sensitivity)");
+  Chart plot =
+      unit_chart("ROC curve, out-of-fold predictions (AUC " + fmt(pooled_auc, "%.3f") + ")",
+                 "false positive rate (1 - specificity)", "true positive rate (sensitivity)");
   for (const auto& fold : folds) plot.polyline(points_of(fold), "#1f77b4", 1.2, 0.3);
-  plot.polyline(points_of(pooled), "#d62728", 2.5, 1.0);
+  plot.polyline(points_of(pooled), "#d62728", 2.5);
   plot.legend({{"pooled over the folds", "#d62728", 1.0},
                {"each fold", "#1f77b4", 0.4},
                {"chance", "#999999", 1.0}},
-              plot.x(0.55), plot.y(0.3));
+              0.55, 0.3);
   return plot.finish();
 }
 
 std::string calibration_svg(const std::vector<glia::metrics::ReliabilityBin>& bins, double ece) {
-  UnitPlot plot("Reliability diagram, out-of-fold predictions",
-                "mean predicted probability of a tumour", "fraction of scans with a tumour");
+  Chart plot =
+      unit_chart("Reliability diagram, out-of-fold predictions",
+                 "mean predicted probability of a tumour", "fraction of scans with a tumour");
   std::vector<std::pair<double, double>> points;
   int64_t total = 0;
   for (const auto& b : bins) total += b.count;
@@ -202,15 +188,13 @@ std::string calibration_svg(const std::vector<glia::metrics::ReliabilityBin>& bi
     points.push_back({b.mean_probability, b.fraction_positive});
     const double radius =
         3 + 12 * std::sqrt(static_cast<double>(b.count) / std::max<int64_t>(total, 1));
-    plot.svg << "<circle cx=\"" << plot.x(b.mean_probability) << "\" cy=\""
-             << plot.y(b.fraction_positive) << "\" r=\"" << radius
-             << "\" fill=\"#1f77b4\" fill-opacity=\"0.6\"/>\n";
+    plot.dot(b.mean_probability, b.fraction_positive, radius, "#1f77b4", 0.6);
   }
-  plot.polyline(points, "#1f77b4", 2, 1.0);
+  plot.polyline(points, "#1f77b4", 2);
   plot.legend({{"10 equal-width bins (dot: count)", "#1f77b4", 1.0},
                {"perfect calibration", "#999999", 1.0}},
-              plot.x(0.04), plot.y(0.95));
-  plot.svg << "<text x=\"" << plot.x(0.96) << "\" y=\"" << plot.y(0.06)
+              0.04, 0.95);
+  plot.svg << "<text x=\"" << plot.px(0.96) << "\" y=\"" << plot.py(0.06)
            << "\" text-anchor=\"end\" font-size=\"14\">expected calibration error "
            << fmt(ece, "%.3f") << "</text>\n";
   return plot.finish();

@@ -164,16 +164,11 @@ Checkpoint parse_checkpoint(std::string_view file, const std::string& name) {
       in.fail("corrupt: tensor '" + tensor_name + "' has rank " + std::to_string(rank));
     }
     Shape shape;
-    int64_t numel = 1;
-    for (uint32_t d = 0; d < rank; ++d) {
-      const auto extent = in.get<int64_t>("a shape");
-      shape.push_back(extent);
-      // Checked per extent, so that a corrupt shape cannot overflow the product.
-      if (extent < 0 || (extent > 0 && numel > max_elements / extent)) {
-        in.fail("corrupt: tensor '" + tensor_name + "' shape " + shape_str(shape).str() +
-                " exceeds the file");
-      }
-      numel *= extent;
+    for (uint32_t d = 0; d < rank; ++d) shape.push_back(in.get<int64_t>("a shape"));
+    const int64_t numel = shape_numel_within(shape, max_elements);
+    if (numel < 0) {
+      in.fail("corrupt: tensor '" + tensor_name + "' shape " + shape_str(shape).str() +
+              " exceeds the file");
     }
     const char* data = in.take(sizeof(float) * static_cast<size_t>(numel), "tensor data");
     Tensor t = Tensor::empty(shape);

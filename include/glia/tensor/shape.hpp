@@ -21,6 +21,18 @@ inline int64_t shape_numel(const Shape& shape) {
   return n;
 }
 
+/// The number of elements of a shape read from an untrusted file, or -1 when an extent is
+/// negative or the product would pass `limit`: checked extent by extent, so that a hostile
+/// shape can neither overflow the product nor make its reader allocate past the limit.
+inline int64_t shape_numel_within(const Shape& shape, int64_t limit) {
+  int64_t n = 1;
+  for (int64_t extent : shape) {
+    if (extent < 0 || (extent > 0 && n > limit / extent)) return -1;
+    n *= extent;
+  }
+  return n;
+}
+
 /// A shape as text, "{8, 3, 240, 240}", made only when it is printed or converted: an argument
 /// check can name a shape without formatting it on every call that passes. It refers to the
 /// shape it was made from, so use it within the expression that made it (or convert it to a

@@ -103,14 +103,13 @@ KerasFile decode(const std::string& bytes, const std::string& path, const ReadLi
       Weight& w = weights[in.text(4096)];
       const uint64_t rank = in.u64();
       if (rank > 8) in.bad();
-      int64_t numel = 1;
       for (uint64_t r = 0; r < rank; ++r) {
         const uint64_t d = in.u64();
-        if (d > static_cast<uint64_t>(budget) || (d && numel > budget / static_cast<int64_t>(d)))
-          in.bad();
-        numel *= static_cast<int64_t>(d);
+        if (d > static_cast<uint64_t>(budget)) in.bad();
         w.shape.push_back(static_cast<int64_t>(d));
       }
+      const int64_t numel = shape_numel_within(w.shape, budget);
+      if (numel < 0) in.bad();
       if (in.u64() != static_cast<uint64_t>(numel)) in.bad();
       budget -= numel;
       in.floats(w.values, static_cast<uint64_t>(numel));

@@ -184,11 +184,6 @@ void add_activation(nn::Sequential& net, const std::string& activation, const Wh
     where.error("unsupported activation '" + activation + "'");
 }
 
-int64_t numel(const Shape& s) {
-  int64_t n = 1;
-  for (int64_t d : s) n *= d;
-  return n;
-}
 
 }  // namespace
 
@@ -223,7 +218,7 @@ nn::Sequential build_keras_model(const KerasFile& file, const std::string& path)
         shapes.push_back({1, integer(s[3], 1, kMaxChannels, "channels", where),
                           integer(s[1], 1, kMaxSide, "height", where),
                           integer(s[2], 1, kMaxSide, "width", where)});
-        if (numel(shapes[0]) > kMaxActivation) where.error("the input is too large");
+        if (shape_numel_within(shapes[0], kMaxActivation) < 0) where.error("the input is too large");
       }
       if (kind == "InputLayer") continue;
       const auto found = file.weights.find(name);
@@ -334,7 +329,7 @@ nn::Sequential build_keras_model(const KerasFile& file, const std::string& path)
       // Record the shape after every glia layer this Keras layer became.
       while (shapes.size() < net.size() + 1) {
         const Shape next = net[shapes.size() - 1].output_shape(shapes.back());
-        if (numel(next) > kMaxActivation) where.error("its output is too large");
+        if (shape_numel_within(next, kMaxActivation) < 0) where.error("its output is too large");
         shapes.push_back(next);
       }
     }

@@ -11,12 +11,10 @@ namespace {
 constexpr int64_t kMaxFolded = 1 << 16;  // elements of a computed constant (shape arithmetic)
 
 int64_t checked_numel(const pb::TensorProto& t, const std::string& name) {
-  int64_t n = 1;
-  for (int64_t d : t.dims()) {
-    expect(d >= 0 && d <= (int64_t{1} << 40), "tensor '", name, "' has a bad extent ", d);
-    expect(d == 0 || n <= (int64_t{1} << 40) / d, "tensor '", name, "' is too large");
-    n *= d;
-  }
+  const Shape shape(t.dims().begin(), t.dims().end());
+  for (int64_t d : shape) expect(d >= 0, "tensor '", name, "' has a bad extent ", d);
+  const int64_t n = shape_numel_within(shape, int64_t{1} << 40);
+  expect(n >= 0, "tensor '", name, "' is too large");
   return n;
 }
 
