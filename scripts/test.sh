@@ -1,51 +1,55 @@
 #!/usr/bin/env bash
-# Every check CI makes, in order: the default build (warnings as errors) and its tests, then the
-# other configurations a user may build. Run from the repository root after
-# scripts/install-deps.sh. Each step prints what it runs; the first failure stops the script.
+# Every check CI makes, in order, each configuration built once: the default build (warnings as
+# errors, every optional component required) and all its tests; the portable build
+# (GLIA_NATIVE=OFF, as the packages and the install command build it) with AddressSanitizer and
+# UBSan, warnings as errors, and its tests; an AVX-512 compile of the library; the libFuzzer
+# targets replaying their corpora. Run from the repository root after scripts/install-deps.sh.
+# Each step prints what it runs and how long it took; the first failure stops the script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${JOBS:-2}
-step() { echo; echo "=== $*"; }
+# Optional components are required here, so that a missing package fails instead of silently
+# dropping a component and its tests.
+components=(-DGLIA_WITH_KERAS=ON -DGLIA_WITH_ONNX=ON -DGLIA_WITH_DIST=ON)
+step_start=-1
+step() {
+  [ "$step_start" -ge 0 ] && echo "=== (that step took $(( SECONDS - step_start )) s)"
+  step_start=$SECONDS
+  echo; echo "=== $*"
+}
 
 step "default build (-march=native), warnings as errors, every test"
-cmake -S . -B build -DGLIA_WERROR=ON
+cmake -S . -B build -DGLIA_WERROR=ON "${components[@]}"
 cmake --build build -j"$jobs"
-ctest --test-dir build --output-on-failure
+ctest --test-dir build --output-on-failure -j"$jobs"
 
 step "API reference (Doxygen): every public name documented, no warnings"
 cmake --build build --target docs
 
-step "portable build (GLIA_NATIVE=OFF, as packages and the install command build it): library tests"
-cmake -S . -B build-portable -DGLIA_NATIVE=OFF -DGLIA_WERROR=ON -DGLIA_BUILD_EXAMPLES=OFF \
-  -DGLIA_BUILD_BENCHMARKS=OFF
+step "portable build (GLIA_NATIVE=OFF) under AddressSanitizer + UBSan, warnings as errors: the tests"
+# The portable build is what the packages and the README's install command build; here it is
+# also instrumented. Left out under the sanitizers, for time only (each runs in the default build
+# above): the trainings of whole examples (minutes each, 5-20x slower under ASan), the install
+# and package tests (they build other projects), and the MPI tests (Open MPI's own allocations at
+# exit read as leaks to LeakSanitizer).
+cmake -S . -B build-portable -DGLIA_NATIVE=OFF -DGLIA_SANITIZE=ON -DGLIA_WERROR=ON \
+  -DGLIA_BUILD_BENCHMARKS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo "${components[@]}"
 cmake --build build-portable -j"$jobs"
-ctest --test-dir build-portable --output-on-failure -E install_and_find_package
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build-portable --output-on-failure -j"$jobs" \
+  -E 'shapes_example|real_data|resume_after_kill|install_and_find_package|deb_packages|dist_'
 
-step "AVX-512 code generation (-march=x86-64-v4), compiled only: no warnings on AVX-512 machines"
+step "AVX-512 code generation (-march=x86-64-v4), the library compiled only: no warnings"
 cmake -S . -B build-avx512 -DGLIA_NATIVE=OFF -DGLIA_WERROR=ON -DCMAKE_CXX_FLAGS=-march=x86-64-v4 \
-  -DGLIA_BUILD_TESTS=OFF -DGLIA_BUILD_BENCHMARKS=ON
+  -DGLIA_BUILD_TESTS=OFF -DGLIA_BUILD_EXAMPLES=OFF -DGLIA_BUILD_BENCHMARKS=OFF "${components[@]}"
 cmake --build build-avx512 -j"$jobs"
 
-step "AddressSanitizer + UndefinedBehaviorSanitizer build (GLIA_SANITIZE=ON): the tests"
-# Left out under the sanitizers, for CI's time budget only (each runs in the default build above):
-# the trainings of whole examples (shapes, brain_tumor on the real data, the kill-and-resume
-# run: minutes each, 5-20x slower under ASan) and the install test (it builds a second project);
-# and the MPI tests (Open MPI's own allocations at exit read as leaks to LeakSanitizer).
-# Without -Werror: GCC's flow analysis reports false -Wmaybe-uninitialized warnings in libstdc++
-# (std::regex, std::function) once the sanitizers instrument it; the builds above hold the line
-# on warnings.
-cmake -S . -B build-sanitize -DGLIA_SANITIZE=ON -DGLIA_BUILD_BENCHMARKS=OFF \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo
-cmake --build build-sanitize -j"$jobs"
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  ctest --test-dir build-sanitize --output-on-failure \
-  -E 'shapes_example|real_data|resume_after_kill|install_and_find_package|dist_'
-
-step "libFuzzer targets (Clang, GLIA_FUZZ=ON): built, and each run briefly on its seed corpus"
+step "libFuzzer targets (Clang, GLIA_FUZZ=ON): built, each replays its seed corpus and runs briefly"
 CXX=clang++-14 cmake -S . -B build-fuzz -DGLIA_FUZZ=ON -DGLIA_WERROR=ON -DGLIA_BUILD_TESTS=OFF \
-  -DGLIA_BUILD_BENCHMARKS=OFF
+  -DGLIA_BUILD_BENCHMARKS=OFF "${components[@]}"
 cmake --build build-fuzz -j"$jobs" --target fuzz_checkpoint fuzz_image fuzz_preprocess \
   fuzz_keras_config fuzz_onnx
-ctest --test-dir build-fuzz --output-on-failure --no-tests=error -R fuzz_smoke
+ctest --test-dir build-fuzz --output-on-failure --no-tests=error -j"$jobs" -R fuzz_smoke
 
-echo; echo "=== all checks passed"
+step "done"
+echo "=== all checks passed in $(( SECONDS / 60 )) min $(( SECONDS % 60 )) s"
