@@ -5,9 +5,7 @@
 //   glia_convbench --shape mb32ic64ih56iw56oc64kh3kw3sh1sw1ph1pw1 --dir fwd,bwd_w
 //   glia_convbench --suite --format json
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -20,9 +18,12 @@
 
 #include "conv_spec.hpp"
 #include "peak_flops.hpp"
+#include "timing.hpp"
 
 using namespace glia;
 using glia::bench::ConvSpec;
+using glia::bench::cpu_model;
+using glia::bench::median_ms;
 
 namespace {
 
@@ -30,38 +31,6 @@ struct Row {
   std::string shape, dir, isa;
   double ms = 0, gflops = 0, peak_pct = 0;
 };
-
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  }
-  return "unknown CPU";
-}
-
-// Median milliseconds per call: each sample runs the call often enough to take min_seconds.
-template <class F>
-double median_ms(F call, int repeats, double min_seconds) {
-  call();  // warm-up: allocations and page faults
-  using clock = std::chrono::steady_clock;
-  int per_sample = 1;
-  {
-    const auto start = clock::now();
-    call();
-    const double once = std::chrono::duration<double>(clock::now() - start).count();
-    if (once < min_seconds) per_sample = static_cast<int>(min_seconds / std::max(once, 1e-6)) + 1;
-  }
-  std::vector<double> samples;
-  for (int r = 0; r < repeats; ++r) {
-    const auto start = clock::now();
-    for (int i = 0; i < per_sample; ++i) call();
-    samples.push_back(std::chrono::duration<double>(clock::now() - start).count() * 1e3 /
-                      per_sample);
-  }
-  std::sort(samples.begin(), samples.end());
-  return samples[samples.size() / 2];
-}
 
 std::vector<Row> run(const ConvSpec& s, const std::vector<std::string>& dirs, int repeats,
                      double min_seconds, double peak) {

@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(g++ cmake make libeigen3-dev libstb-dev catch2 libbenchmark-dev libhdf5-dev
           nlohmann-json3-dev pkg-config libcli11-dev zlib1g-dev libjpeg62-turbo-dev libpng-dev
-          libonnx-dev libprotobuf-dev doxygen libopenmpi-dev openmpi-bin
+          libonnx-dev libprotobuf-dev doxygen libopenmpi-dev openmpi-bin libdnnl-dev
           clang-14 libclang-rt-14-dev libomp-14-dev)  # the last three: the fuzz targets
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,46 @@
+// What the conv benchmarks share: the median time of a call, and the CPU's name.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace glia::bench {
+
+// Median milliseconds per call: a warm-up call (allocations, page faults), then `repeats`
+// samples, each running the call often enough to take `min_seconds`.
+template <class F>
+double median_ms(F call, int repeats, double min_seconds) {
+  call();
+  using clock = std::chrono::steady_clock;
+  int per_sample = 1;
+  {
+    const auto start = clock::now();
+    call();
+    const double once = std::chrono::duration<double>(clock::now() - start).count();
+    if (once < min_seconds) per_sample = static_cast<int>(min_seconds / std::max(once, 1e-6)) + 1;
+  }
+  std::vector<double> samples;
+  for (int r = 0; r < repeats; ++r) {
+    const auto start = clock::now();
+    for (int i = 0; i < per_sample; ++i) call();
+    samples.push_back(std::chrono::duration<double>(clock::now() - start).count() * 1e3 /
+                      per_sample);
+  }
+  std::sort(samples.begin(), samples.end());
+  return samples[samples.size() / 2];
+}
+
+// /proc/cpuinfo's "model name", e.g. "AMD EPYC 9R14 96-Core Processor".
+inline std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+  }
+  return "unknown CPU";
+}
+
+}  // namespace glia::bench
