@@ -11,7 +11,10 @@
 #include "glia/ops/conv2d.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "conv2d/geometry.hpp"
 #include "conv2d/kernels.hpp"
@@ -152,6 +155,41 @@ void backward_weights_reference(const Geometry& g, const float* dy, const float*
   }
 }
 
+std::atomic<int> algorithm_set{-1};  // -1: from GLIA_CONV
+
+ConvAlgorithm algorithm_from_environment() {
+  static const ConvAlgorithm chosen = [] {
+    const char* env = std::getenv("GLIA_CONV");
+    if (!env || !*env || std::string(env) == "auto") return ConvAlgorithm::automatic;
+    if (std::string(env) == "direct") return ConvAlgorithm::direct;
+    check_arg(std::string(env) == "winograd", "GLIA_CONV", "unknown algorithm '", env,
+              "' (choose auto, direct or winograd)");
+    return ConvAlgorithm::winograd;
+  }();
+  return chosen;
+}
+
+enum class Direction { forward, backward_data, backward_weights };
+
+// Winograd for this problem and direction, by the setting and the rule (conv2d.hpp): measured
+// with glia_convbench against the direct kernels (docs/performance.md). Below 16 channels the
+// transforms cost more than the multiplications saved; below 100 output positions per image (a
+// 7x7 layer) the kernels' transforms, repeated for few tiles, do; the weight gradient pads its
+// input channels to whole register panels, so it wants at least 32 of them.
+bool use_winograd(const Geometry& g, Direction direction = Direction::forward) {
+  if (!conv::winograd_applies(g)) return false;
+  switch (conv_algorithm()) {
+    case ConvAlgorithm::direct:
+      return false;
+    case ConvAlgorithm::winograd:
+      return true;
+    case ConvAlgorithm::automatic:
+      break;
+  }
+  const int64_t min_channels = direction == Direction::backward_weights ? 32 : 16;
+  return g.channels >= min_channels && g.out_channels >= 16 && g.positions() >= 100;
+}
+
 const conv::Kernels* tuned_kernels() {
   switch (active_isa()) {
     case Isa::avx512:
@@ -165,6 +203,22 @@ const conv::Kernels* tuned_kernels() {
 }
 
 }  // namespace
+
+void set_conv_algorithm(ConvAlgorithm algorithm) {
+  algorithm_set = static_cast<int>(algorithm);
+}
+
+ConvAlgorithm conv_algorithm() {
+  const int set = algorithm_set.load();
+  return set < 0 ? algorithm_from_environment() : static_cast<ConvAlgorithm>(set);
+}
+
+const char* conv2d_algorithm(const Shape& x, const Shape& weight, int64_t stride,
+                             int64_t padding) {
+  conv2d_output_shape(x, weight, stride, padding, "conv2d_algorithm");
+  if (!tuned_kernels()) return "reference";
+  return use_winograd(Geometry(x, weight, stride, padding, padding)) ? "winograd" : "direct";
+}
 
 Shape conv2d_output_shape(const Shape& x, const Shape& weight, int64_t stride, int64_t padding,
                           const char* op) {
@@ -197,7 +251,8 @@ Tensor conv2d_forward(const Tensor& x, const Tensor& weight, const Tensor& bias,
   Tensor y = Tensor::empty({g.batch, g.out_channels, g.out_h, g.out_w});
   const float* b = bias.defined() ? bias.data() : nullptr;
   if (const conv::Kernels* tuned = tuned_kernels()) {
-    tuned->forward(g, x.data(), weight.data(), b, y.data());
+    (use_winograd(g) ? tuned->winograd_forward : tuned->forward)(g, x.data(), weight.data(), b,
+                                                                 y.data());
   } else {
     forward_reference(g, x.data(), weight.data(), b, y.data());
   }
@@ -209,7 +264,9 @@ Tensor conv2d_backward_input(const Tensor& grad_y, const Tensor& weight, const S
   const Geometry g(x_shape, weight.shape(), stride, padding, padding);
   Tensor grad_x = Tensor::empty(x_shape);
   if (const conv::Kernels* tuned = tuned_kernels()) {
-    tuned->backward_data(g, grad_y.data(), weight.data(), grad_x.data());
+    (use_winograd(g, Direction::backward_data) ? tuned->winograd_backward_data
+                                                : tuned->backward_data)(
+        g, grad_y.data(), weight.data(), grad_x.data());
   } else {
     backward_data_reference(g, grad_y.data(), weight.data(), grad_x.data());
   }
@@ -224,7 +281,9 @@ std::pair<Tensor, Tensor> conv2d_backward_weights(const Tensor& grad_y, const Te
   Tensor grad_b = with_bias ? Tensor::empty({g.out_channels}) : Tensor();
   float* db = with_bias ? grad_b.data() : nullptr;
   if (const conv::Kernels* tuned = tuned_kernels()) {
-    tuned->backward_weights(g, grad_y.data(), x.data(), grad_w.data(), db);
+    (use_winograd(g, Direction::backward_weights) ? tuned->winograd_backward_weights
+                                                   : tuned->backward_weights)(
+        g, grad_y.data(), x.data(), grad_w.data(), db);
   } else {
     backward_weights_reference(g, grad_y.data(), x.data(), grad_w.data(), db);
   }

@@ -16,8 +16,11 @@ using glia::testing::require_close;
 
 namespace {
 
-struct IsaGuard {  // restores the automatic choice when a test ends
-  ~IsaGuard() { reset_isa(); }
+struct IsaGuard {  // restores the automatic choices when a test ends
+  ~IsaGuard() {
+    reset_isa();
+    set_conv_algorithm(ConvAlgorithm::automatic);
+  }
 };
 
 struct Case {
@@ -81,6 +84,7 @@ void require_same(const Directions& got, const Directions& want) {
 
 TEST_CASE("conv2d kernels: every ISA this CPU runs matches the reference in all directions") {
   IsaGuard guard;
+  set_conv_algorithm(ConvAlgorithm::direct);  // Winograd: its own test below
   Rng rng(3);
   for (const Case& c : kCases) {
     const Tensor x = Tensor::rand(c.x, rng, -1, 1), w = Tensor::rand(c.w, rng, -0.5, 0.5);
@@ -116,18 +120,26 @@ TEST_CASE("conv2d kernels: which ISAs this machine tested") {
 
 TEST_CASE("conv2d kernels: a fixed ISA and thread count give bit-identical results") {
   IsaGuard guard;
-  Rng rng(5);
-  const Tensor x = Tensor::rand({3, 6, 13, 17}, rng, -1, 1), w = Tensor::rand({8, 6, 3, 3}, rng);
-  const Tensor gy = Tensor::rand({3, 8, 13, 17}, rng, -1, 1);
-  for (Isa isa : {Isa::reference, Isa::avx2, Isa::avx512}) {
-    if (!cpu_supports(isa)) continue;
-    set_isa(isa);
-    const auto [a, a_b] = conv2d_backward_weights(gy, x, w.shape(), 1, 1, true);
-    const auto [b, b_b] = conv2d_backward_weights(gy, x, w.shape(), 1, 1, true);
-    CHECK(std::memcmp(a.data(), b.data(), sizeof(float) * static_cast<size_t>(a.numel())) == 0);
-    const Tensor y1 = conv2d_forward(x, w, Tensor(), 1, 1),
-                 y2 = conv2d_forward(x, w, Tensor(), 1, 1);
-    CHECK(std::memcmp(y1.data(), y2.data(), sizeof(float) * static_cast<size_t>(y1.numel())) == 0);
+  for (ConvAlgorithm algorithm : {ConvAlgorithm::direct, ConvAlgorithm::winograd}) {
+    set_conv_algorithm(algorithm);
+    Rng rng(5);
+    const Tensor x = Tensor::rand({3, 6, 13, 17}, rng, -1, 1), w = Tensor::rand({8, 6, 3, 3}, rng);
+    const Tensor gy = Tensor::rand({3, 8, 13, 17}, rng, -1, 1);
+    for (Isa isa : {Isa::reference, Isa::avx2, Isa::avx512}) {
+      if (!cpu_supports(isa)) continue;
+      set_isa(isa);
+      const auto [a, a_b] = conv2d_backward_weights(gy, x, w.shape(), 1, 1, true);
+      const auto [b, b_b] = conv2d_backward_weights(gy, x, w.shape(), 1, 1, true);
+      CHECK(std::memcmp(a.data(), b.data(), sizeof(float) * static_cast<size_t>(a.numel())) == 0);
+      const Tensor y1 = conv2d_forward(x, w, Tensor(), 1, 1),
+                   y2 = conv2d_forward(x, w, Tensor(), 1, 1);
+      CHECK(std::memcmp(y1.data(), y2.data(), sizeof(float) * static_cast<size_t>(y1.numel())) ==
+            0);
+      const Tensor d1 = conv2d_backward_input(gy, w, x.shape(), 1, 1),
+                   d2 = conv2d_backward_input(gy, w, x.shape(), 1, 1);
+      CHECK(std::memcmp(d1.data(), d2.data(), sizeof(float) * static_cast<size_t>(d1.numel())) ==
+            0);
+    }
   }
 }
 
@@ -144,4 +156,118 @@ TEST_CASE("conv2d kernels: set_isa and GLIA_ISA refuse what the CPU cannot run")
   reset_isa();
   CHECK(active_isa() ==
         (std::getenv("GLIA_ISA") ? *parse_isa(std::getenv("GLIA_ISA")) : best_isa()));
+}
+
+namespace {
+
+// |got - want| <= tolerance * scale + 1e-6 elementwise, where scale is the same computation on
+// absolute values (sum over the products of |x| and |w|): a forward-error bound, which does not
+// depend on how the products cancel.
+void require_within(const Tensor& got, const Tensor& want, const Tensor& scale, double tolerance,
+                    double& worst) {
+  REQUIRE(got.shape() == want.shape());
+  for (int64_t i = 0; i < got.numel(); ++i) {
+    const double err = std::fabs(static_cast<double>(got.data()[i]) - want.data()[i]);
+    const double allowed = tolerance * scale.data()[i] + 1e-6;
+    worst = std::max(worst, err / (scale.data()[i] + 1e-30));
+    if (err > allowed) {
+      FAIL_CHECK("element " << i << ": " << got.data()[i] << " against " << want.data()[i]
+                            << ", error " << err << " over " << allowed);
+      return;
+    }
+  }
+}
+
+Tensor absolute(const Tensor& t) {
+  Tensor a = t.clone();
+  as_array(a) = as_array(a).abs();
+  return a;
+}
+
+}  // namespace
+
+// Winograd F(4x4, 3x3) against the direct reference: the error is bounded relative to the sums of
+// absolute products (kWinogradTolerance; docs/performance.md says why this bound), on odd sizes
+// (partial tiles), padding 0, 1 and 2, channel counts that fill no register block, and a layer
+// at the scale training gives it (unit-variance activations, He-initialised weights).
+TEST_CASE("conv2d Winograd: every ISA this CPU runs is within its error bound of the reference") {
+  IsaGuard guard;
+  constexpr double kWinogradTolerance = 1e-5;
+  struct WCase {
+    Shape x, w;
+    int64_t padding;
+    float x_scale, w_scale;
+  };
+  const WCase cases[] = {
+      {{2, 3, 11, 13}, {5, 3, 3, 3}, 1, 1, 0.5f},
+      {{1, 17, 9, 14}, {19, 17, 3, 3}, 1, 1, 0.5f},
+      {{2, 8, 7, 6}, {16, 8, 3, 3}, 0, 1, 0.5f},
+      {{1, 16, 10, 9}, {33, 16, 3, 3}, 2, 1, 0.5f},
+      {{1, 1, 5, 5}, {1, 1, 3, 3}, 1, 1, 1},
+      {{2, 128, 14, 14}, {64, 128, 3, 3}, 1, 1, 0.042f},  // real scale: He init sqrt(2/(9*128))
+  };
+  Rng rng(9);
+  double worst = 0;
+  for (const WCase& c : cases) {
+    const Tensor x = Tensor::randn(c.x, rng) * c.x_scale;
+    const Tensor w = Tensor::randn(c.w, rng) * c.w_scale;
+    const Tensor b = Tensor::rand({c.w[0]}, rng);
+    const Tensor gy = Tensor::randn(conv2d_output_shape(c.x, c.w, 1, c.padding), rng);
+    set_isa(Isa::reference);
+    const Directions want = run_all(x, w, b, gy, Case{c.x, c.w, 1, c.padding});
+    const Directions scale = run_all(absolute(x), absolute(w), absolute(b),
+                                     absolute(gy), Case{c.x, c.w, 1, c.padding});
+    auto check = [&](const Directions& got) {
+      require_within(got.y, want.y, scale.y, kWinogradTolerance, worst);
+      require_within(got.dx, want.dx, scale.dx, kWinogradTolerance, worst);
+      require_within(got.dw, want.dw, scale.dw, kWinogradTolerance, worst);
+      require_close(got.db, want.db, 1e-4, 1e-5);
+    };
+    for (Isa isa : {Isa::avx2, Isa::avx512}) {
+      if (!cpu_supports(isa)) continue;
+      DYNAMIC_SECTION(isa_name(isa) << " Winograd: x " << shape_str(c.x) << " w " << shape_str(c.w)
+                                    << " padding " << c.padding) {
+        set_isa(isa);
+        set_conv_algorithm(ConvAlgorithm::winograd);
+        REQUIRE(std::string(conv2d_algorithm(c.x, c.w, 1, c.padding)) == "winograd");
+        check(run_all(x, w, b, gy, Case{c.x, c.w, 1, c.padding}));
+      }
+    }
+    if (cpu_supports(Isa::avx2)) {
+      DYNAMIC_SECTION("AVX-512 Winograd blocking emulated on AVX2: x " << shape_str(c.x)) {
+        const conv::Kernels& k = conv::avx512_blocking_on_avx2_kernels();
+        const conv::Geometry g(x.shape(), w.shape(), 1, c.padding, c.padding);
+        Directions d{Tensor::empty(gy.shape()), Tensor::empty(x.shape()), Tensor::empty(w.shape()),
+                     Tensor::empty(b.shape())};
+        k.winograd_forward(g, x.data(), w.data(), b.data(), d.y.data());
+        k.winograd_backward_data(g, gy.data(), w.data(), d.dx.data());
+        k.winograd_backward_weights(g, gy.data(), x.data(), d.dw.data(), d.db.data());
+        check(d);
+      }
+    }
+  }
+  INFO("the largest error seen, relative to the sums of absolute products: " << worst);
+  CHECK(worst < kWinogradTolerance);
+}
+
+TEST_CASE("conv2d Winograd: the automatic rule and GLIA_CONV=direct") {
+  IsaGuard guard;
+  if (!cpu_supports(Isa::avx2)) return;
+  set_isa(Isa::avx2);
+  CHECK(std::string(conv2d_algorithm({8, 64, 56, 56}, {64, 64, 3, 3}, 1, 1)) == "winograd");
+  CHECK(std::string(conv2d_algorithm({8, 3, 56, 56}, {16, 3, 3, 3}, 1, 1)) == "direct");
+  CHECK(std::string(conv2d_algorithm({8, 64, 56, 56}, {64, 64, 3, 3}, 2, 1)) == "direct");
+  CHECK(std::string(conv2d_algorithm({8, 64, 56, 56}, {64, 64, 1, 1}, 1, 0)) == "direct");
+  // direct: the kernels of glia before Winograd, bit for bit.
+  set_conv_algorithm(ConvAlgorithm::direct);
+  CHECK(std::string(conv2d_algorithm({8, 64, 56, 56}, {64, 64, 3, 3}, 1, 1)) == "direct");
+  Rng rng(2);
+  const Tensor x = Tensor::rand({2, 16, 9, 9}, rng), w = Tensor::rand({16, 16, 3, 3}, rng);
+  const conv::Geometry g(x.shape(), w.shape(), 1, 1, 1);
+  Tensor y = Tensor::empty({2, 16, 9, 9});
+  conv::avx2_kernels().forward(g, x.data(), w.data(), nullptr, y.data());
+  const Tensor auto_y = conv2d_forward(x, w, Tensor(), 1, 1);
+  CHECK(std::memcmp(auto_y.data(), y.data(), sizeof(float) * static_cast<size_t>(y.numel())) == 0);
+  set_isa(Isa::reference);
+  CHECK(std::string(conv2d_algorithm({8, 64, 56, 56}, {64, 64, 3, 3}, 1, 1)) == "reference");
 }

@@ -40,4 +40,22 @@ std::pair<Tensor, Tensor> conv2d_backward_weights(const Tensor& grad_y, const Te
                                                   const Shape& weight_shape, int64_t stride,
                                                   int64_t padding, bool with_bias);
 
+/// How a convolution is computed where there is a choice (3x3 kernels at stride 1, on the AVX2
+/// and AVX-512 kernels): `automatic` picks per shape by the rule in conv2d_algorithm(); `direct`
+/// always runs the direct kernels (bit for bit what glia computed before Winograd, for
+/// reproducing older runs); `winograd` runs Winograd F(4x4, 3x3) wherever it applies. The
+/// environment variable GLIA_CONV=auto|direct|winograd sets it at start-up.
+enum class ConvAlgorithm { automatic, direct, winograd };
+/// Sets the choice for every later convolution.
+void set_conv_algorithm(ConvAlgorithm algorithm);
+/// The choice in force (GLIA_CONV, unless set_conv_algorithm() was called).
+ConvAlgorithm conv_algorithm();
+/// What runs forward for x {N, C, H, W} and weight {O, C, KH, KW} at this stride and padding:
+/// "winograd", "direct", or "reference" (on CPUs without AVX2). The automatic rule takes Winograd
+/// for a 3x3 stride-1 convolution with padding 0 to 2, at least 16 input and output channels and
+/// at least 100 output positions per image (the weight gradient: at least 32 input channels);
+/// elsewhere its transforms cost more than the multiplications it saves (docs/performance.md).
+const char* conv2d_algorithm(const Shape& x, const Shape& weight, int64_t stride,
+                             int64_t padding);
+
 }  // namespace glia

@@ -3,6 +3,7 @@
 //   forward           x {N, C, H, W}, w {O, C, KH, KW}, bias {O} or null -> y {N, O, OH, OW}
 //   backward_data     dy {N, O, OH, OW}, w -> dx {N, C, H, W}
 //   backward_weights  dy, x -> dw {O, C, KH, KW} and, if db is not null, db {O}
+// and the same three by Winograd F(4x4, 3x3) (winograd.hpp), for problems winograd_applies().
 // A kernel must only be called when cpu_supports() its ISA.
 #pragma once
 
@@ -15,7 +16,18 @@ struct Kernels {
   void (*backward_data)(const Geometry& g, const float* dy, const float* w, float* dx);
   void (*backward_weights)(const Geometry& g, const float* dy, const float* x, float* dw,
                            float* db);
+  void (*winograd_forward)(const Geometry& g, const float* x, const float* w, const float* bias,
+                           float* y);
+  void (*winograd_backward_data)(const Geometry& g, const float* dy, const float* w, float* dx);
+  void (*winograd_backward_weights)(const Geometry& g, const float* dy, const float* x,
+                                    float* dw, float* db);
 };
+
+// Winograd F(4x4, 3x3) applies to 3x3 kernels at stride 1 with padding 0 to 2.
+inline bool winograd_applies(const Geometry& g) {
+  return g.kernel_h == 3 && g.kernel_w == 3 && g.stride == 1 && g.pad_h >= 0 && g.pad_h <= 2 &&
+         g.pad_w >= 0 && g.pad_w <= 2;
+}
 
 const Kernels& avx2_kernels();
 const Kernels& avx512_kernels();
