@@ -55,9 +55,9 @@ Sequential fold_sequential(const Sequential& model) {
 // Containers (any registered type with children) are rebuilt around folded children; other
 // modules are copied, or shared when they cannot be (a user's module without clone()).
 std::shared_ptr<Module> folded(const std::shared_ptr<Module>& module) {
-  if (typeid(*module) == typeid(Sequential)) {
-    return std::make_shared<Sequential>(fold_sequential(static_cast<const Sequential&>(*module)));
-  }
+  const Module& m = *module;
+  if (typeid(m) == typeid(Sequential))
+    return std::make_shared<Sequential>(fold_sequential(static_cast<const Sequential&>(m)));
   const LayerType* type = find_layer_type(*module);
   if (type && !type->slots.empty()) {
     Children children = type->children(*module);

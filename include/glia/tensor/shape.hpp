@@ -39,6 +39,7 @@ inline int64_t shape_numel_within(const Shape& shape, int64_t limit) {
 /// std::string). Made from no shape (nullptr), it reads "undefined".
 class ShapeStr {
  public:
+  /// Refers to `shape` (nullptr: "undefined").
   explicit ShapeStr(const Shape* shape) : shape_(shape) {}
   /// The text.
   std::string str() const {

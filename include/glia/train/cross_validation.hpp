@@ -13,7 +13,7 @@
 ///         return train::FoldOutcome{logits_of_fold_examples, report_json};
 ///       }, options);
 ///
-/// Files, in options.out: fold-<k>/ (predictions.tsv: example, label, logit(s) with 9
+/// Files, in options.out: fold-K/ (predictions.tsv: example, label, logit(s) with 9
 /// significant digits; report.json: the fold's own report; anything else the fold wrote there),
 /// oof_predictions.tsv (example, label, probability or predicted class, fold) and the pooled
 /// figures as JSON (CrossValidationResult::pooled_json, for the caller's own report).
@@ -87,9 +87,11 @@ struct CrossValidationResult {
   bool pooled = false;  ///< false on ranks other than 0
   /// The examples fold by fold, each fold's in example order: their indices, folds (0-based),
   /// labels and logits (times classes).
+  ///@{
   std::vector<size_t> example;
   std::vector<int> fold_of, labels;
   std::vector<float> logits;
+  ///@}
   std::vector<std::string> fold_reports;  ///< report.json of each fold, as text
   ///@{
   /// Binary (classes == 1): metrics of the pooled logits, Brier score, ECE and its bins.
