@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 jobs=${JOBS:-2}
 # Optional components are required here, so that a missing package fails instead of silently
 # dropping a component and its tests.
-components=(-DGLIA_WITH_KERAS=ON -DGLIA_WITH_ONNX=ON -DGLIA_WITH_DIST=ON)
+components=(-DGLIA_WITH_KERAS=ON -DGLIA_WITH_ONNX=ON -DGLIA_WITH_DIST=ON -DGLIA_WITH_DICOM=ON)
 step_start=-1
 step() {
   [ "$step_start" -ge 0 ] && echo "=== (that step took $(( SECONDS - step_start )) s)"
@@ -48,7 +48,7 @@ step "libFuzzer targets (Clang, GLIA_FUZZ=ON): built, each replays its seed corp
 CXX=clang++-14 cmake -S . -B build-fuzz -DGLIA_FUZZ=ON -DGLIA_WERROR=ON -DGLIA_BUILD_TESTS=OFF \
   -DGLIA_BUILD_BENCHMARKS=OFF "${components[@]}"
 cmake --build build-fuzz -j"$jobs" --target fuzz_checkpoint fuzz_image fuzz_preprocess \
-  fuzz_keras_config fuzz_onnx
+  fuzz_keras_config fuzz_onnx fuzz_dicom fuzz_dicom_in_process
 ctest --test-dir build-fuzz --output-on-failure --no-tests=error -j"$jobs" -R fuzz_smoke
 
 step "done"

@@ -98,13 +98,28 @@ Recipe recipe_with(const std::string& name, const std::vector<std::string>& sett
   return recipe;
 }
 
-void add_max_pixels_option(CLI::App& command) {
+void add_input_options(CLI::App& command) {
   command
       .add_option_function<long>(
           "--max-pixels", [](long n) { set_max_pixels(n); },
-          "refuse images whose header declares more pixels than this (default " +
+          "refuse images whose header declares more pixels than this (DICOM: rows x columns x "
+          "frames; default " +
               std::to_string(glia::io::kDefaultMaxPixels) + ")")
       ->check(whole_number(1, 1'000'000'000'000L));
+  command
+      .add_option_function<std::string>(
+          "--window", [](const std::string& spec) { set_dicom_window(spec); },
+          "how DICOM grey images are windowed to 8 bits: 'file' (the file's VOI LUT or Window "
+          "Center/Width, else the stored range; the default), 'auto' (each frame's 1st to 99th "
+          "percentile) or CENTER,WIDTH (e.g. 40,400)")
+      ->check([](const std::string& spec) {
+        try {
+          set_dicom_window(spec);
+        } catch (const std::invalid_argument& e) {
+          return std::string(e.what());
+        }
+        return std::string();
+      });
 }
 
 std::string count_of(long n, const std::string& singular, const std::string& plural) {

@@ -45,9 +45,10 @@ CLI::Option* add_settings_option(CLI::App& command, std::vector<std::string>& se
 // The named recipe with --set's settings applied; UsageError names a bad one.
 Recipe recipe_with(const std::string& name, const std::vector<std::string>& settings);
 
-// --max-pixels N on a command that reads images: the largest image it decodes (the header's
-// width x height, checked before any pixel is decoded). Default glia::io::kDefaultMaxPixels.
-void add_max_pixels_option(CLI::App& command);
+// The options of a command that reads images: --max-pixels N, the largest image it decodes (the
+// header's width x height, x frames for DICOM, checked before any pixel is decoded; default
+// glia::io::kDefaultMaxPixels), and --window file|auto|C,W, how DICOM grey frames are windowed.
+void add_input_options(CLI::App& command);
 
 // "4m07s", "1h02m".
 std::string duration(double seconds);

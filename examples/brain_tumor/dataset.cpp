@@ -1,7 +1,6 @@
 #include "dataset.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -26,15 +25,14 @@ std::string scan_key_of(int label, const std::string& stem) {
   return std::to_string(label) + "/" + stem;
 }
 
-// Regular, non-hidden files of a class folder, sorted by name.
+// The files of a class folder (in its subfolders too: a DICOM series in a folder of its own),
+// sorted by name.
 std::vector<ImageRef> list_folder(const fs::path& folder, const std::string& relative_prefix,
                                   int label, bool augmented) {
   std::vector<ImageRef> refs;
-  for (const fs::directory_entry& e : fs::directory_iterator(folder)) {
-    const std::string name = e.path().filename().string();
-    if (!e.is_regular_file() || name.empty() || name[0] == '.') continue;
+  for (const std::string& name : files_in_folder(folder.string())) {
     ImageRef r;
-    r.path = e.path().string();
+    r.path = (folder / name).string();
     r.relative = relative_prefix + name;
     r.label = label;
     r.augmented = augmented;
@@ -47,8 +45,6 @@ std::vector<ImageRef> list_folder(const fs::path& folder, const std::string& rel
     r.scan_key = scan_key_of(label, stem);
     refs.push_back(std::move(r));
   }
-  std::sort(refs.begin(), refs.end(),
-            [](const ImageRef& a, const ImageRef& b) { return a.relative < b.relative; });
   return refs;
 }
 
@@ -67,6 +63,21 @@ std::vector<ImageRef> class_folders(const fs::path& root, const std::string& pre
   }
   return all;
 }
+
+}  // namespace
+
+ImageRef ref_of(const ImageRef& file, const InputImage& image) {
+  ImageRef ref = file;
+  ref.frame = image.frame;
+  ref.sop_instance_uid = image.sop_instance_uid;
+  if (image.frame > 0) ref.relative += "#" + std::to_string(image.frame);
+  // The slices of a DICOM series are one scan: never split between train and test.
+  if (!image.series_instance_uid.empty())
+    ref.scan_key = scan_key_of(file.label, "series " + image.series_instance_uid);
+  return ref;
+}
+
+namespace {
 
 uint64_t fnv1a(const Image& image) {
   uint64_t h = 1469598103934665603ull;
@@ -97,21 +108,6 @@ std::vector<ImageRef> list_class_folders(const std::string& dir) {
   return class_folders(fs::path(dir), "", false);
 }
 
-namespace {
-std::atomic<int64_t> g_max_pixels{glia::io::kDefaultMaxPixels};
-}  // namespace
-
-void set_max_pixels(int64_t max_pixels) {
-  g_max_pixels = max_pixels;
-}
-
-Image read_bgr(const std::string& path) {
-  Image image = glia::io::read_image(path, 3, g_max_pixels);  // RGB; gray replicated, alpha dropped
-  for (size_t i = 0; i < image.pixels.size(); i += 3)
-    std::swap(image.pixels[i], image.pixels[i + 2]);
-  return image;
-}
-
 Prepared preprocess(const ImageRef& ref, const Image& bgr, int image_size) {
   Prepared p;
   p.ref = ref;
@@ -128,7 +124,7 @@ Prepared preprocess(const ImageRef& ref, const Image& bgr, int image_size) {
 
 PreparedSet prepare_images(const std::vector<ImageRef>& refs, bool strict,
                            const std::vector<Image>& generated, int image_size) {
-  std::vector<std::optional<Prepared>> results(refs.size());
+  std::vector<std::vector<Prepared>> results(refs.size());  // a DICOM file: one per frame
   std::vector<std::string> errors(refs.size());
   size_t next_generated = 0;
   std::vector<size_t> generated_index(refs.size(), 0);
@@ -138,22 +134,29 @@ PreparedSet prepare_images(const std::vector<ImageRef>& refs, bool strict,
   glia::parallel_for(static_cast<int64_t>(refs.size()), [&](int64_t i) {
     const ImageRef& ref = refs[static_cast<size_t>(i)];
     try {
-      const Image bgr = ref.path.empty() ? generated.at(generated_index[static_cast<size_t>(i)])
-                                         : read_bgr(ref.path);
-      results[static_cast<size_t>(i)] = preprocess(ref, bgr, image_size);
+      if (ref.path.empty()) {
+        results[static_cast<size_t>(i)].push_back(
+            preprocess(ref, generated.at(generated_index[static_cast<size_t>(i)]), image_size));
+        return;
+      }
+      for (const InputImage& image : read_input(ref.path))
+        results[static_cast<size_t>(i)].push_back(
+            preprocess(ref_of(ref, image), image.bgr, image_size));
     } catch (const std::exception& e) {
       errors[static_cast<size_t>(i)] = e.what();
     }
   });
   PreparedSet set;
   for (size_t i = 0; i < refs.size(); ++i) {
-    if (!results[i]) {
+    if (results[i].empty()) {
       if (strict) throw DataError("unreadable image '" + refs[i].relative + "': " + errors[i]);
       set.skipped.push_back({refs[i].relative, errors[i]});
       continue;
     }
-    if (!results[i]->contour_found) ++set.no_contour;
-    set.items.push_back(std::move(*results[i]));
+    for (Prepared& p : results[i]) {
+      if (!p.contour_found) ++set.no_contour;
+      set.items.push_back(std::move(p));
+    }
   }
   return set;
 }

@@ -11,6 +11,7 @@
 #include <glia/vision/fingerprint.hpp>
 
 #include "errors.hpp"
+#include "input_files.hpp"
 #include "preprocess.hpp"
 
 namespace brain_tumor {
@@ -23,8 +24,17 @@ struct ImageRef {
   std::string relative;  // path relative to --data, e.g. "yes/Y1.jpg", for reports
   int label = 0;         // 1: tumour ("yes"), 0: no tumour ("no")
   bool augmented = false;
-  std::string scan_key;  // the source scan: "<label>/<file name without its last 4 characters>"
+  // The source scan: "<label>/<file name without its last 4 characters>", or for a DICOM image
+  // "<label>/series <Series Instance UID>" (a series' slices are one scan).
+  std::string scan_key;
+  int frame = 0;                 // 1-based frame of a multi-frame DICOM file ("#<frame>" ends
+                                 // `relative`); 0 otherwise
+  std::string sop_instance_uid;  // DICOM: the image's SOP Instance UID, what outputs name it by
 };
+
+// The reference of one image of a file: `file`'s, with the frame and, for DICOM, the series as
+// its scan key.
+ImageRef ref_of(const ImageRef& file, const InputImage& image);
 
 // Everything under --data: DIR/yes, DIR/no and, if present, DIR/augmented data/{yes,no}.
 struct Catalog {
@@ -62,21 +72,16 @@ struct PreparedSet {
   int no_contour = 0;                // images kept whole because no contour was found
 };
 
-// Decodes and preprocesses every image (in parallel) to image_size x image_size. Generated
-// images are taken from `generated` (same order as refs with an empty path). Unreadable files
-// are skipped and listed; with `strict`, the first one throws DataError instead.
+// Decodes and preprocesses every image (in parallel) to image_size x image_size: one item per
+// image file, one per frame of a DICOM file. Generated images are taken from `generated` (same
+// order as refs with an empty path). Unreadable files are skipped and listed; with `strict`,
+// the first one throws DataError instead.
 PreparedSet prepare_images(const std::vector<ImageRef>& refs, bool strict,
                            const std::vector<Image>& generated = {}, int image_size = kImageSize);
 
 // The seed pipeline for one decoded BGR image: crop_brain_contour then a bicubic resize to
 // image_size x image_size (240 for the seed network).
 Prepared preprocess(const ImageRef& ref, const Image& bgr, int image_size = kImageSize);
-
-// Reads one file as the seed did with cv2.imread: 3 channels, BGR.
-Image read_bgr(const std::string& path);
-
-// The pixel limit read_bgr passes to the decoder (glia::io::kDefaultMaxPixels until set).
-void set_max_pixels(int64_t max_pixels);
 
 // Two original scans judged to be one, and why: kind "exact" (identical decoded pixels), a
 // glia::vision rule ("phash", "dhash", "hashes", "ncc"), or "reviewed" (a groups file).

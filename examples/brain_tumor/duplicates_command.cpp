@@ -42,7 +42,7 @@ glia::vision::NearDuplicateOptions loosened(glia::vision::NearDuplicateOptions t
 std::string figure(const Prepared& p, const std::string& note) {
   glia::io::Image image;
   try {
-    image = read_bgr(p.ref.path);
+    image = read_frame(p.ref.path, p.ref.frame).bgr;
   } catch (const std::exception&) {
     return "<figure><figcaption>" + html_escape(p.ref.relative) +
            " (unreadable)</figcaption></figure>";
@@ -189,7 +189,7 @@ Command add_duplicates_command(CLI::App& app) {
   add_duplicate_options(*cmd, options->settings);
   cmd->add_flag("--force", options->force, "write into --out even if it already holds files");
   add_threads_option(*cmd, options->threads);
-  add_max_pixels_option(*cmd);
+  add_input_options(*cmd);
   return {cmd, [options] { return run_duplicates(*options); }};
 }
 

@@ -80,7 +80,7 @@ Command add_evaluate_command(CLI::App& app) {
                     "and its mirrors");
   add_settings_option(*cmd, options->settings);
   add_threads_option(*cmd, options->threads);
-  add_max_pixels_option(*cmd);
+  add_input_options(*cmd);
   return {cmd, [options] { return run_evaluate(*options); }};
 }
 

@@ -200,8 +200,8 @@ CropResult crop_brain_contour(const Image& bgr) {
   Image mask = threshold_binary(gaussian_blur5(to_gray(bgr)), 45);
   mask = dilate3x3(erode3x3(mask, 2), 2);
   const std::optional<Box> box = largest_contour_box(mask);
-  if (!box) return {bgr, false};
-  return {crop(bgr, *box), true};
+  if (!box) return {bgr, false, Box{0, 0, bgr.width, bgr.height}};
+  return {crop(bgr, *box), true, *box};
 }
 
 Image resize_bicubic(const Image& image, int width, int height) {

@@ -44,6 +44,7 @@ Image crop(const Image& image, const Box& box);
 struct CropResult {
   Image image;
   bool found_contour = false;  // false: the whole image was kept
+  Box box;                     // the region of the input kept (the whole image without contour)
 };
 
 // The seed's crop_brain_contour: gray, blur 5x5, threshold 45, erode x2, dilate x2, crop to the

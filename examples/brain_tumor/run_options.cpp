@@ -24,7 +24,7 @@ std::vector<CLI::Option*> add_run_options(CLI::App& command, RunOptions& o,
                    "stop at the first unreadable image instead of skipping it");
   add_threads_option(command, o.threads);
   const std::vector<CLI::Option*> all = command.get_options();
-  add_max_pixels_option(command);
+  add_input_options(command);
   return {all.begin() + static_cast<long>(first), all.end()};
 }
 

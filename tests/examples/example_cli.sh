@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # End-to-end checks of examples/brain_tumor's command line: usage errors (exit 2), data errors
 # (exit 1), a short training run on the built-in data with every output file, evaluate and
-# predict on generated images, and --force. usage: example_cli.sh path/to/brain_tumor
+# predict on generated images, DICOM input (when built with glia::dicom), and --force.
+# usage: example_cli.sh path/to/brain_tumor
 set -uo pipefail
 bin=$1
+dicom_files=$(cd "$(dirname "$0")/../data/dicom" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 failures=0
@@ -107,6 +109,45 @@ contains "$work/ensemble/report.json" '"temperature"' "report.json records the t
 contains "$work/out" "network 2 of 2" "the second network's training is announced"
 expect 0 "evaluate an ensemble" -- "$bin" evaluate --model "$work/ensemble/best.glia" --data "$work/data" --recipe glia
 expect 0 "explain an ensemble" -- "$bin" explain --model "$work/ensemble/best.glia" "$work/data/yes/y1.pgm" --out "$work/heat.png"
+
+# A dangling symbolic link in a data folder is named, like every other unreadable file.
+ln -s "$work/nowhere.jpg" "$work/data/no/gone.jpg"
+expect 0 "evaluate with a dangling link" -- "$bin" evaluate --model "$work/run/best.glia" --data "$work/data"
+contains "$work/err" "no/gone.jpg" "a dangling symbolic link is named"
+contains "$work/err" "which does not exist" "and said to point nowhere"
+rm "$work/data/no/gone.jpg"
+
+# DICOM: files, a folder of a series, frames, the window option, a corrupt file.
+expect 2 "a bad --window" -- "$bin" predict --model "$work/run/best.glia" --window 40 "$work/data/yes/y1.pgm"
+contains "$work/err" "CENTER,WIDTH" "a bad --window says what a window is"
+"$bin" predict --model "$work/run/best.glia" "$dicom_files/rescaled.dcm" > "$work/out" 2> "$work/err"
+if grep -q "without glia::dicom" "$work/err"; then
+  echo "(brain_tumor was built without glia::dicom: its DICOM checks are skipped)"
+else
+  mkdir -p "$work/dicom/series" "$work/data/yes/series"
+  cp "$dicom_files/rescaled.dcm" "$dicom_files/monochrome1_sigmoid.dcm" "$work/dicom/series/"
+  cp "$dicom_files/rescaled.dcm" "$dicom_files/voi_lut.dcm" "$work/data/yes/series/"
+  expect 0 "predict a DICOM folder" -- "$bin" predict --model "$work/run/best.glia" "$work/dicom"
+  if grep -qE "series/rescaled.dcm	[01]\.[0-9]{6}	(yes|no)	1\.3\.6\.1\.4\.1\.5962\.1\.1\.4\.1\.1\.20040826185059\.5457$" "$work/out"; then
+    pass=$((pass + 1)); else echo "FAIL: a DICOM line ends with its SOP Instance UID"; cat "$work/out"; failures=$((failures + 1)); fi
+  contains "$work/out" "^series	[01]\.[0-9]*	[a-z]*	2 slices; highest: " "the series is summarised by its highest slice"
+  expect 0 "predict with --window auto" -- "$bin" predict --model "$work/run/best.glia" --window auto "$dicom_files/voi_lut.dcm"
+  expect 0 "predict with --window 600,1600" -- "$bin" predict --model "$work/run/best.glia" --window 600,1600 "$dicom_files/voi_lut.dcm"
+  head -c 3000 "$dicom_files/rescaled.dcm" > "$work/dicom/cut.dcm"
+  expect 1 "predict a truncated DICOM file" -- "$bin" predict --model "$work/run/best.glia" "$work/dicom/cut.dcm"
+  contains "$work/err" "cut.dcm" "the truncated DICOM file is named"
+  expect 1 "a DICOM file over --max-pixels" -- "$bin" predict --model "$work/run/best.glia" --max-pixels 1000 "$dicom_files/voi_lut.dcm"
+  contains "$work/err" "over the limit" "the pixel limit is named"
+  expect 0 "evaluate a data folder holding a DICOM series" -- "$bin" evaluate --model "$work/run/best.glia" --data "$work/data" --predictions "$work/p.tsv"
+  contains "$work/p.tsv" "yes/series/voi_lut.dcm	1	" "the series' slices are evaluated"
+  expect 0 "explain a DICOM file" -- "$bin" explain --model "$work/run/best.glia" "$dicom_files/voi_lut.dcm" --out "$work/heat-dicom.png"
+  expect 1 "explain a frame the file lacks" -- "$bin" explain --model "$work/run/best.glia" --frame 2 "$dicom_files/voi_lut.dcm" --out "$work/x.png"
+  contains "$work/err" "not a frame 2" "the missing frame is named"
+  # Nothing written carries a patient's tags: MR_small's Patient's Name is CompressedSamples^MR1.
+  if grep -rqa "CompressedSamples" "$work/out" "$work/p.tsv" "$work/heat-dicom.png"; then
+    echo "FAIL: an output holds the Patient's Name"; failures=$((failures + 1)); else pass=$((pass + 1)); fi
+  rm -r "$work/data/yes/series"
+fi
 
 echo "$pass passed, $failures failed"
 [ "$failures" -eq 0 ]

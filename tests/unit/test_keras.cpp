@@ -170,31 +170,31 @@ TEST_CASE("keras: a reader that crashes, hangs or answers too much becomes an er
           "[keras][regression]") {
   // What libhdf5 1.10 does on some malformed files (SIGSEGV in H5HG_read, a loop in
   // H5C_protect); the isolated reader must turn each into an error naming the file.
-  io::keras::ChildLimits limits;
+  io::IsolationLimits limits;
   limits.timeout_seconds = 1;
-  CHECK_THROWS_WITH(io::keras::run_in_child(
+  CHECK_THROWS_WITH(io::run_isolated(
                         []() -> std::string {
                           std::raise(SIGSEGV);
                           return "";
                         },
-                        limits, "x.h5"),
+                        limits, "x.h5", "libhdf5"),
                     Contains("'x.h5'") && Contains("crashed"));
-  CHECK_THROWS_WITH(io::keras::run_in_child(
+  CHECK_THROWS_WITH(io::run_isolated(
                         []() -> std::string {
                           for (;;) pause();
                         },
-                        limits, "slow.h5"),
+                        limits, "slow.h5", "libhdf5"),
                     Contains("'slow.h5'") && Contains("within 1 s"));
   limits.max_answer_bytes = 10;
   CHECK_THROWS_WITH(
-      io::keras::run_in_child([] { return std::string(1000, 'x'); }, limits, "big.h5"),
+      io::run_isolated([] { return std::string(1000, 'x'); }, limits, "big.h5", "libhdf5"),
       Contains("more than the file may hold"));
   limits.max_answer_bytes = 1000;
   CHECK_THROWS_WITH(
-      io::keras::run_in_child([]() -> std::string { throw std::runtime_error("its own error"); },
-                              limits, "e.h5"),
+      io::run_isolated([]() -> std::string { throw std::runtime_error("its own error"); }, limits,
+                       "e.h5", "libhdf5"),
       Contains("its own error"));
-  CHECK(io::keras::run_in_child([] { return std::string("fine"); }, limits, "ok.h5") == "fine");
+  CHECK(io::run_isolated([] { return std::string("fine"); }, limits, "ok.h5", "libhdf5") == "fine");
 
   // The isolated and the in-process readers agree.
   const KerasFile a = small_file();

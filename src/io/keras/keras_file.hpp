@@ -3,6 +3,8 @@
 // and the builder (all of glia's own parsing) can be fuzzed without HDF5.
 #pragma once
 
+#include "glia/io/isolated_call.hpp"
+
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -36,22 +38,9 @@ struct ReadLimits {
 // Reads the file with libhdf5 in this process. Throws std::runtime_error naming the file.
 KerasFile read_keras_file(const std::string& path, const ReadLimits& limits = {});
 
-// What a child process may cost.
-struct ChildLimits {
-  double timeout_seconds = 60;
-  int64_t memory_bytes = int64_t{4} << 30;  // on top of what the parent had mapped
-  size_t max_answer_bytes = size_t{1} << 32;
-};
-
-// Runs `work` in a forked child limited in time and address space and returns the bytes it
-// returned. A crash, hang, out-of-memory or an exception of the child becomes a
-// std::runtime_error naming `path`.
-std::string run_in_child(const std::function<std::string()>& work, const ChildLimits& limits,
-                         const std::string& path);
-
 // read_keras_file in a child process; the contents come back through a pipe and are checked
 // against `limits` again.
-KerasFile read_keras_file_isolated(const std::string& path, const ChildLimits& child,
+KerasFile read_keras_file_isolated(const std::string& path, const IsolationLimits& child,
                                    const ReadLimits& limits = {});
 
 // Builds the model from the contents; every field of the JSON and every weight's shape is
