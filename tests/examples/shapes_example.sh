@@ -12,7 +12,7 @@ echo "$out" | tail -8
 accuracy=$(echo "$out" | sed -n 's/^test accuracy \([0-9.]*\).*/\1/p')
 awk -v a="$accuracy" 'BEGIN { exit !(a > 0.95) }'
 
-cv=$("$1" --cv 2 --train 1600 --epochs 4 --out "$work/cv")
+cv=$("$1" --cv 2 --train 3200 --epochs 4 --out "$work/cv")
 echo "$cv" | tail -2
 for f in fold-1/predictions.tsv fold-2/report.json oof_predictions.tsv; do
   [ -s "$work/cv/$f" ] || { echo "FAIL: --cv wrote no $f"; exit 1; }
