@@ -42,7 +42,9 @@ set(CPACK_DEBIAN_EXAMPLES_PACKAGE_NAME glia-examples)
 set(CPACK_DEBIAN_EXAMPLES_PACKAGE_SECTION science)
 set(CPACK_COMPONENT_EXAMPLES_DESCRIPTION
     "glia examples: brain_tumor, the seed paper's brain-tumour MRI classifier")
-set(glia_examples_depends "libc6, libstdc++6, libgcc-s1, libgomp1, zlib1g, libjpeg62-turbo, libpng16-16")
+# brain_tumor serve links Debian's compiled cpp-httplib.
+set(glia_examples_depends
+    "libc6, libstdc++6, libgcc-s1, libgomp1, zlib1g, libjpeg62-turbo, libpng16-16, libcpp-httplib0.11")
 if(GLIA_HAS_KERAS)
   string(APPEND glia_examples_depends ", libhdf5-103-1")
 endif()

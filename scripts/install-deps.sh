@@ -6,6 +6,8 @@ packages=(g++ cmake make libeigen3-dev libstb-dev catch2 libbenchmark-dev libhdf
           nlohmann-json3-dev pkg-config libcli11-dev zlib1g-dev libjpeg62-turbo-dev libpng-dev
           libonnx-dev libprotobuf-dev doxygen libopenmpi-dev openmpi-bin libdnnl-dev
           libgdcm-dev dcmtk python3-pydicom  # DICOM; the last two: its tests (img2dcm, a corpus)
+          libcpp-httplib-dev  # brain_tumor serve
+          curl chromium chromium-driver python3-selenium  # serve's tests: the API, the page
           clang-14 libclang-rt-14-dev libomp-14-dev)  # the last three: the fuzz targets
 missing=()
 for p in "${packages[@]}"; do

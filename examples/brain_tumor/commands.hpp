@@ -14,5 +14,6 @@ Command add_convert_command(CLI::App& app);
 Command add_explain_command(CLI::App& app);
 Command add_export_command(CLI::App& app);
 Command add_duplicates_command(CLI::App& app);
+Command add_serve_command(CLI::App& app);
 
 }  // namespace brain_tumor

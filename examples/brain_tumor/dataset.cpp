@@ -108,13 +108,15 @@ std::vector<ImageRef> list_class_folders(const std::string& dir) {
   return class_folders(fs::path(dir), "", false);
 }
 
-Prepared preprocess(const ImageRef& ref, const Image& bgr, int image_size) {
+Prepared preprocess(const ImageRef& ref, const Image& bgr, int image_size,
+                    Fingerprints fingerprints) {
   Prepared p;
   p.ref = ref;
   p.decoded_hash = fnv1a(bgr);
   CropResult cropped = crop_brain_contour(bgr);
   p.contour_found = cropped.found_contour;
-  if (!ref.augmented) {
+  p.crop = cropped.box;
+  if (!ref.augmented && fingerprints == Fingerprints::compute) {
     p.fingerprint = scan_fingerprint(bgr);
     p.whole_fingerprint = glia::vision::fingerprint(bgr);
   }

@@ -56,6 +56,7 @@ struct Prepared {
   Image image;                // 240 x 240 x 3, BGR
   uint64_t decoded_hash = 0;  // of the decoded pixels, to find duplicate scans
   bool contour_found = true;
+  Box crop;  // the region of the decoded image kept (crop_brain_contour's)
   // To find near-duplicate scans (duplicates.hpp), originals only: of the brain region, and of
   // the whole image (which a crop that the threshold finds differently does not change).
   glia::vision::Fingerprint fingerprint, whole_fingerprint;
@@ -79,9 +80,14 @@ struct PreparedSet {
 PreparedSet prepare_images(const std::vector<ImageRef>& refs, bool strict,
                            const std::vector<Image>& generated = {}, int image_size = kImageSize);
 
+// Whether preprocess computes an original's fingerprints (for the duplicate search: training
+// and cv) or not (predict, explain and serve, which never look for duplicates).
+enum class Fingerprints { compute, skip };
+
 // The seed pipeline for one decoded BGR image: crop_brain_contour then a bicubic resize to
 // image_size x image_size (240 for the seed network).
-Prepared preprocess(const ImageRef& ref, const Image& bgr, int image_size = kImageSize);
+Prepared preprocess(const ImageRef& ref, const Image& bgr, int image_size = kImageSize,
+                    Fingerprints fingerprints = Fingerprints::compute);
 
 // Two original scans judged to be one, and why: kind "exact" (identical decoded pixels), a
 // glia::vision rule ("phash", "dhash", "hashes", "ncc"), or "reviewed" (a groups file).

@@ -94,32 +94,50 @@ GradCam grad_cam(glia::nn::Sequential& net, const glia::Tensor& x) {
   return cam;
 }
 
-Image overlay_heat(const Image& bgr, const glia::Tensor& heat) {
+namespace {
+
+// The heat map resized to width x height (bilinear at each pixel's centre), each value in a
+// jet-like colour map, blue (0) -> cyan -> yellow -> red (1), channels in [0, 1], RGB.
+template <class Pixel>
+void for_each_heat_colour(const glia::Tensor& heat, int width, int height, Pixel pixel) {
   const int64_t hh = heat.size(0), hw = heat.size(1);
-  Image out(bgr.width, bgr.height, 3);
-  for (int y = 0; y < bgr.height; ++y) {
-    for (int x = 0; x < bgr.width; ++x) {
-      // Bilinear sample of the heat map at this pixel's centre.
-      const float fy = std::clamp((y + 0.5f) * hh / bgr.height - 0.5f, 0.0f, hh - 1.0f);
-      const float fx = std::clamp((x + 0.5f) * hw / bgr.width - 0.5f, 0.0f, hw - 1.0f);
+  for (int y = 0; y < height; ++y) {
+    for (int x = 0; x < width; ++x) {
+      const float fy = std::clamp((y + 0.5f) * hh / height - 0.5f, 0.0f, hh - 1.0f);
+      const float fx = std::clamp((x + 0.5f) * hw / width - 0.5f, 0.0f, hw - 1.0f);
       const int64_t y0 = static_cast<int64_t>(fy), x0 = static_cast<int64_t>(fx);
       const int64_t y1 = std::min(y0 + 1, hh - 1), x1 = std::min(x0 + 1, hw - 1);
       const float dy = fy - y0, dx = fx - x0;
       auto at = [&](int64_t r, int64_t c) { return heat.data()[r * hw + c]; };
       const float v = (1 - dy) * ((1 - dx) * at(y0, x0) + dx * at(y0, x1)) +
                       dy * ((1 - dx) * at(y1, x0) + dx * at(y1, x1));
-      // Jet-like colour map: blue (0) -> cyan -> yellow -> red (1).
-      const float r = std::clamp(1.5f - std::fabs(4 * v - 3), 0.0f, 1.0f);
-      const float g = std::clamp(1.5f - std::fabs(4 * v - 2), 0.0f, 1.0f);
-      const float b = std::clamp(1.5f - std::fabs(4 * v - 1), 0.0f, 1.0f);
-      const float colour[3] = {r, g, b};
-      for (int c = 0; c < 3; ++c) {
-        const float base = bgr.at(y, x, 2 - c);  // BGR -> RGB
-        out.at(y, x, c) = static_cast<uint8_t>(
-            std::clamp(0.55f * base + 0.45f * 255.0f * colour[c], 0.0f, 255.0f));
-      }
+      const float colour[3] = {std::clamp(1.5f - std::fabs(4 * v - 3), 0.0f, 1.0f),
+                               std::clamp(1.5f - std::fabs(4 * v - 2), 0.0f, 1.0f),
+                               std::clamp(1.5f - std::fabs(4 * v - 1), 0.0f, 1.0f)};
+      pixel(x, y, colour);
     }
   }
+}
+
+}  // namespace
+
+Image heat_colours(const glia::Tensor& heat, int width, int height) {
+  Image out(width, height, 3);
+  for_each_heat_colour(heat, width, height, [&](int x, int y, const float* colour) {
+    for (int c = 0; c < 3; ++c) out.at(y, x, c) = static_cast<uint8_t>(std::lrint(255 * colour[c]));
+  });
+  return out;
+}
+
+Image overlay_heat(const Image& bgr, const glia::Tensor& heat) {
+  Image out(bgr.width, bgr.height, 3);
+  for_each_heat_colour(heat, bgr.width, bgr.height, [&](int x, int y, const float* colour) {
+    for (int c = 0; c < 3; ++c) {
+      const float base = bgr.at(y, x, 2 - c);  // BGR -> RGB
+      out.at(y, x, c) =
+          static_cast<uint8_t>(std::clamp(0.55f * base + 0.45f * 255.0f * colour[c], 0.0f, 255.0f));
+    }
+  });
   return out;
 }
 

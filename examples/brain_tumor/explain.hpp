@@ -25,8 +25,11 @@ size_t last_conv_block_end(const glia::nn::Sequential& net);
 // networks' maps); block_end then refers to the (last) network's layers.
 GradCam grad_cam(glia::nn::Sequential& net, const glia::Tensor& x);
 
-// The heat map resized to the image, in a blue-to-red colour map, blended over it (BGR in,
-// RGB out, for writing as PNG).
+// The heat map resized to width x height (bilinear), in a blue (0) to red (1) colour map, RGB.
+Image heat_colours(const glia::Tensor& heat, int width, int height);
+
+// The heat map resized to the image, in that colour map, blended over it (BGR in, RGB out, for
+// writing as PNG).
 Image overlay_heat(const Image& bgr, const glia::Tensor& heat);
 
 }  // namespace brain_tumor

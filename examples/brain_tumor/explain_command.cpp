@@ -24,7 +24,8 @@ int run_explain(const ExplainOptions& o) {
   ImageRef file;
   file.path = file.relative = o.image;
   const InputImage image = read_frame(o.image, o.frame);
-  const Prepared item = preprocess(ref_of(file, image), image.bgr, input_size(model.net));
+  const Prepared item =
+      preprocess(ref_of(file, image), image.bgr, input_size(model.net), Fingerprints::skip);
   const glia::Tensor x = glia::data::image_to_tensor(item.image);
   const GradCam cam = grad_cam(model.net, glia::reshape(x, {1, x.size(0), x.size(1), x.size(2)}));
   glia::io::write_png(o.out, overlay_heat(item.image, cam.heat));

@@ -50,7 +50,8 @@ int main(int argc, char** argv) {
       brain_tumor::add_train_command(app),    brain_tumor::add_cv_command(app),
       brain_tumor::add_evaluate_command(app), brain_tumor::add_predict_command(app),
       brain_tumor::add_convert_command(app),  brain_tumor::add_explain_command(app),
-      brain_tumor::add_export_command(app),   brain_tumor::add_duplicates_command(app)};
+      brain_tumor::add_export_command(app),   brain_tumor::add_duplicates_command(app),
+      brain_tumor::add_serve_command(app)};
   std::string help_topic;
   CLI::App* help = app.add_subcommand("help", "Show the options of a command, or this list.");
   help->add_option("command", help_topic, "the command");

@@ -71,7 +71,8 @@ int run_predict(const PredictOptions& o) {
       file.path = file.relative = path;
       try {
         for (const InputImage& image : read_input(path))
-          items.push_back(preprocess(ref_of(file, image), image.bgr, input_size(net)));
+          items.push_back(
+              preprocess(ref_of(file, image), image.bgr, input_size(net), Fingerprints::skip));
       } catch (const std::exception& e) {
         std::cerr << kErrorPrefix << e.what() << "\n";
         ++failures;
