@@ -8,13 +8,18 @@
 #                                                  again with fewer test-time flips (the TTA rows)
 #   reproduce_cv.sh BRAIN_TUMOR DATA OUT seed      the seed recipe, seeds 1, 2, 3 (80 minutes each
 #                                                  at one thread beside another run, Zen 4)
+#   reproduce_cv.sh BRAIN_TUMOR DATA OUT exact     the glia recipe, seeds 1, 2, 3, merging only
+#                                                  identical files (the protocol before issue 21):
+#                                                  what the near duplicates' leak was worth
 #   reproduce_cv.sh BRAIN_TUMOR DATA OUT ablation  the tuning path on seed 102, one thread (as the
 #                                                  tuning runs were made): each row changes one
 #                                                  thing (4-5 hours in all)
 #
-# Then it prints the tables (summarize_cv.py).
+# Near duplicates are merged as the reviewed groups file says (brain_mri_groups.tsv, beside this
+# script), the same for every run. Then it prints the tables (summarize_cv.py).
 set -euo pipefail
 binary=$1 data=$(cd "$2" && pwd) out=$3 what=${4:-glia}
+groups=$(cd "$(dirname "$0")" && pwd)/brain_mri_groups.tsv
 mkdir -p "$out"
 
 run_cv() {  # run_cv NAME ARGS...: brain_tumor cv into $out/NAME unless it has finished
@@ -54,11 +59,16 @@ evaluate_folds() {
 case "$what" in
   glia | seed)
     for seed in 1 2 3; do
-      run_cv "$what-seed$seed" --seed "$seed" --recipe "$what"
+      run_cv "$what-seed$seed" --seed "$seed" --recipe "$what" --groups "$groups"
       if [ "$what" = glia ]; then
         evaluate_folds "$out/glia-seed$seed" hflip --set vflip_tta=false
         evaluate_folds "$out/glia-seed$seed" no_tta --set vflip_tta=false --set flip_tta=false
       fi
+    done
+    ;;
+  exact)
+    for seed in 1 2 3; do
+      run_cv "glia-exact-seed$seed" --seed "$seed" --recipe glia --duplicates exact
     done
     ;;
   ablation)
@@ -66,7 +76,7 @@ case "$what" in
     while IFS='|' read -r name settings _; do
       case "$name" in '' | '#'*) continue ;; esac
       # shellcheck disable=SC2086  # settings are words
-      run_cv "ablation/$name" --seed 102 --threads 1 --recipe glia $settings
+      run_cv "ablation/$name" --seed 102 --threads 1 --recipe glia --groups "$groups" $settings
     done < "$(dirname "$0")/ablation_rows.txt"
     # The same models again at test time: size96's with vertical flips too (the recipe's
     # default on evaluate), the recipe's with horizontal flips only.
@@ -74,7 +84,7 @@ case "$what" in
     evaluate_folds "$out/ablation/recipe" hflip --set vflip_tta=false
     ;;
   *)
-    echo "usage: $0 BRAIN_TUMOR DATA OUT glia|seed|ablation" >&2
+    echo "usage: $0 BRAIN_TUMOR DATA OUT glia|seed|exact|ablation" >&2
     exit 2
     ;;
 esac

@@ -5,7 +5,9 @@ summarize_cv.py OUT glia|seed: each seed's pooled figures from its cv.json, thei
 seeds' ensemble, and the same models with fewer test-time flips when oof_predictions_hflip.tsv /
 oof_predictions_no_tta.tsv exist (accuracy at 0.5, ROC AUC, ECE with 10 bins, as cv computes
 them), and for glia a post hoc temperature per fold fitted on the other folds' out-of-fold
-predictions. summarize_cv.py OUT ablation: the rows of ablation_rows.txt."""
+predictions. summarize_cv.py OUT ablation: the rows of ablation_rows.txt. summarize_cv.py OUT exact: the glia
+runs with near duplicates merged against the same seeds with identical files merged only, and the
+twins the latter split across folds."""
 import json
 import math
 import os
@@ -197,9 +199,64 @@ def ablation_table(out):
                   % ((title,) + figures(*read_predictions(path))))
 
 
+def read_oof(run):
+    """{file: (label, prob, fold)} of a run's oof_predictions.tsv."""
+    with open(os.path.join(run, "oof_predictions.tsv")) as f:
+        next(f)
+        return {name: (int(y), float(p), int(k)) for name, y, p, k in
+                (line.rstrip("\n").split("\t") for line in f)}
+
+
+def leak_table(out):
+    """Each seed's glia run with near duplicates merged (glia-seedN) beside the same seed with
+    identical files merged only (glia-exact-seedN): the pooled figures, and the twins that the
+    exact-only run put in different folds (a near-duplicate group of the merged run whose scans
+    the exact-only run tested in more than one fold), with the accuracy on those scans."""
+    print("\n### near duplicates merged, against identical files merged only (glia recipe)\n")
+    print("| seed | merged | accuracy (95% CI) | ROC AUC (95% CI) | ECE | twin groups split | "
+          "twin pairs split | accuracy on their scans | on the other scans |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for seed in (1, 2, 3):
+        near_run = os.path.join(out, "glia-seed%d" % seed)
+        exact_run = os.path.join(out, "glia-exact-seed%d" % seed)
+        near_cv, exact_cv = read_cv(near_run), read_cv(exact_run)
+        if near_cv is None or exact_cv is None:
+            continue
+        near, exact = read_oof(near_run), read_oof(exact_run)
+        groups = {}
+        with open(os.path.join(near_run, "groups.tsv")) as f:
+            next(f)
+            for line in f:
+                group, name = line.split("\t")[:2]
+                groups.setdefault(group, []).append(name)
+        split_groups, split_pairs, scans = 0, 0, set()
+        for names in groups.values():
+            pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1:]
+                     if exact[a][2] != exact[b][2]]
+            split_groups += bool(pairs)
+            split_pairs += len(pairs)
+            scans.update(x for pair in pairs for x in pair)
+        rest = [name for name in exact if name not in scans]
+        accuracy = lambda oof, names: statistics.mean(
+            (oof[n][1] > 0.5) == (oof[n][0] == 1) for n in names) if names else float("nan")
+        for label, cv, oof in (("identical only", exact_cv, exact), ("near too", near_cv, near)):
+            p = cv["pooled"]
+            merged = cv.get("duplicate_scans_merged", {}).get("total", 0)
+            print("| %d | %s (%d scans) | %.3f (%.3f-%.3f) | %.3f (%.3f-%.3f) | %.3f | %s | %s | "
+                  "%.3f (%d) | %.3f (%d) |" % (
+                      seed, label, merged, p["accuracy"], p["accuracy_ci95"][0],
+                      p["accuracy_ci95"][1], p["roc_auc"], p["roc_auc_ci95"][0],
+                      p["roc_auc_ci95"][1], p["ece"],
+                      "%d of %d" % (split_groups, len(groups)) if oof is exact else "0",
+                      split_pairs if oof is exact else 0, accuracy(oof, sorted(scans)),
+                      len(scans), accuracy(oof, rest), len(rest)))
+
+
 def main(out, what):
     if what == "ablation":
         ablation_table(out)
+    elif what == "exact":
+        leak_table(out)
     else:
         recipe_tables(out, what)
 
