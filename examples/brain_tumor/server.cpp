@@ -10,6 +10,7 @@
 #include <deque>
 #include <filesystem>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -78,11 +79,14 @@ class WorkerPool {
  public:
   WorkerPool(const LoadedModel& model, const Recipe& recipe, int workers, size_t capacity)
       : capacity_(capacity) {
+    // The model copies are made here, so that a model that cannot be prepared fails the start,
+    // not a worker thread.
+    for (int w = 0; w < workers; ++w)
+      analyzers_.push_back(std::make_unique<Analyzer>(model, recipe));
     for (int w = 0; w < workers; ++w) {
-      threads_.emplace_back([this, model, recipe] {
+      threads_.emplace_back([this, w] {
         glia::set_num_threads(1);  // the workers are the parallelism: one core each
-        Analyzer analyzer(model, recipe);
-        run(analyzer);
+        run(*analyzers_[static_cast<size_t>(w)]);
       });
     }
   }
@@ -135,6 +139,8 @@ class WorkerPool {
         // Over the pixel limit is a size limit too; anything else is an unreadable image.
         outcome.failure =
             Failure{what.find("over the limit") != std::string::npos ? 413 : 400, what};
+      } catch (...) {
+        outcome.failure = Failure{500, "internal error while analysing '" + job.name + "'"};
       }
       job.promise.set_value(std::move(outcome));
     }
@@ -145,6 +151,7 @@ class WorkerPool {
   std::condition_variable ready_;
   std::deque<Job> jobs_;
   bool stopping_ = false;
+  std::vector<std::unique_ptr<Analyzer>> analyzers_;  // one per thread, never shared
   std::vector<std::thread> threads_;
 };
 
@@ -157,10 +164,14 @@ void send_error(httplib::Response& res, int status, const std::string& message) 
   send_json(res, status, {{"error", message}});
 }
 
-bool same_secret(const std::string& a, const std::string& b) {
-  unsigned char diff = a.size() == b.size() ? 0 : 1;  // no early exit on the first difference
-  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i % b.size()]);
-  return diff == 0 && !b.empty();
+// Whether `given` is the secret, in a time that depends on their lengths only (no early exit
+// on the first differing byte, which would tell a client how much of a guess was right).
+bool same_secret(const std::string& given, const std::string& secret) {
+  if (secret.empty()) return false;
+  unsigned char diff = given.size() == secret.size() ? 0 : 1;
+  for (size_t i = 0; i < given.size(); ++i)
+    diff |= static_cast<unsigned char>(given[i] ^ secret[i % secret.size()]);
+  return diff == 0;
 }
 
 }  // namespace

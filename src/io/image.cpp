@@ -1,11 +1,11 @@
 // Image decoding of untrusted files: JPEG through libjpeg-turbo and PNG through libpng (the
 // decoders OpenCV uses, fuzzed continuously upstream), BMP and PNM through stb_image (kept for
 // those formats only, and fuzzed here: tests/fuzz/). The image's size is read from its header
-// and checked against a pixel limit before a single pixel is decoded. PNG writing goes through
-// stb_image_write.
+// and checked against a pixel limit before a single pixel is decoded. JPEG writing goes through
+// libjpeg-turbo, PNG writing through stb_image_write.
 //
-// libjpeg and libpng report errors by longjmp: the decoding runs in C-style functions whose
-// locals are all plain data, so that the jump never skips a C++ destructor.
+// libjpeg and libpng report errors by longjmp: the coding runs in C-style functions that jump
+// back into their own frame only, so that the jump never skips a C++ destructor.
 #include "glia/io/image.hpp"
 
 #include <algorithm>
@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
 #include <vector>
 
@@ -88,6 +89,52 @@ void on_jpeg_error(j_common_ptr info) {
 void on_jpeg_message(j_common_ptr info, int level) {
   if (level < 0 && info->err->msg_code == JWRN_JPEG_EOF)
     reinterpret_cast<JpegError*>(info->err)->truncated = true;
+}
+
+// Encodes `pixels` (width * height * channels bytes, 1 grey or 3 RGB) as a baseline JPEG into
+// `out`. Returns false with `error` filled on a failure. libjpeg-turbo rather than
+// stb_image_write: stb's bit writer left-shifts negative ints (undefined in C++17, so UBSan stops
+// on it), and this is the encoder the decoder above is the pair of.
+bool jpeg_encode(const unsigned char* pixels, int width, int height, int channels, int quality,
+                 std::string* out, char* error, size_t error_size) {
+  jpeg_compress_struct info;
+  JpegError failure;
+  info.err = jpeg_std_error(&failure.manager);
+  failure.manager.error_exit = on_jpeg_error;
+  failure.message[0] = '\0';
+  // libjpeg allocates the output and writes its address here; on the heap, so that it is still
+  // known after a jump.
+  struct Output {
+    unsigned char* data = nullptr;
+    unsigned long size = 0;
+  };
+  const std::unique_ptr<Output> output = std::make_unique<Output>();
+  if (setjmp(failure.jump)) {
+    std::snprintf(error, error_size, "%s", failure.message);
+    jpeg_destroy_compress(&info);
+    std::free(output->data);
+    return false;
+  }
+  jpeg_create_compress(&info);
+  jpeg_mem_dest(&info, &output->data, &output->size);
+  info.image_width = static_cast<JDIMENSION>(width);
+  info.image_height = static_cast<JDIMENSION>(height);
+  info.input_components = channels;
+  info.in_color_space = channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
+  jpeg_set_defaults(&info);
+  jpeg_set_quality(&info, quality, TRUE);
+  jpeg_start_compress(&info, TRUE);
+  const size_t stride = static_cast<size_t>(width) * static_cast<size_t>(channels);
+  while (info.next_scanline < info.image_height) {
+    // libjpeg's API takes rows as non-const; it only reads them.
+    JSAMPROW row = const_cast<unsigned char*>(pixels + info.next_scanline * stride);
+    jpeg_write_scanlines(&info, &row, 1);
+  }
+  jpeg_finish_compress(&info);
+  out->assign(reinterpret_cast<const char*>(output->data), output->size);
+  jpeg_destroy_compress(&info);
+  std::free(output->data);
+  return true;
 }
 
 // Reads the header (pixels null) or decodes into `pixels` (width * height * channels bytes).
@@ -452,9 +499,10 @@ std::string encode_jpeg(const Image& image, int quality) {
     throw std::invalid_argument("glia::io::encode_jpeg: JPEG has no alpha channel");
   }
   std::string encoded;
-  if (!stbi_write_jpg_to_func(append_to_string, &encoded, image.width, image.height, image.channels,
-                              image.pixels.data(), quality)) {
-    throw std::runtime_error("glia::io::encode_jpeg: the encoder failed");
+  char error[JMSG_LENGTH_MAX + 1];
+  if (!jpeg_encode(image.pixels.data(), image.width, image.height, image.channels, quality,
+                   &encoded, error, sizeof error)) {
+    throw std::runtime_error(std::string("glia::io::encode_jpeg: the encoder failed: ") + error);
   }
   return encoded;
 }
