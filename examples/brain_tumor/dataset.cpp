@@ -133,6 +133,20 @@ PreparedSet prepare_images(const std::vector<ImageRef>& refs, bool strict,
   for (size_t i = 0; i < refs.size(); ++i) {
     if (refs[i].path.empty()) generated_index[i] = next_generated++;
   }
+  // DICOM files are decoded first, one at a time, while the worker threads are idle: each is
+  // read in a forked child, and a fork while other threads are inside the C++ runtime (a
+  // stream's locale, the allocator) can leave the child waiting for a lock that no thread of its
+  // own will release (seen as GDCM "not finishing" under load).
+  std::vector<std::optional<std::vector<InputImage>>> decoded(refs.size());
+  for (size_t i = 0; i < refs.size(); ++i) {
+    if (refs[i].path.empty() || !looks_like_dicom(refs[i].path)) continue;
+    try {
+      decoded[i] = read_input(refs[i].path);
+    } catch (const std::exception& e) {
+      errors[i] = e.what();
+      decoded[i].emplace();  // read, and nothing came of it
+    }
+  }
   glia::parallel_for(static_cast<int64_t>(refs.size()), [&](int64_t i) {
     const ImageRef& ref = refs[static_cast<size_t>(i)];
     try {
@@ -141,7 +155,8 @@ PreparedSet prepare_images(const std::vector<ImageRef>& refs, bool strict,
             preprocess(ref, generated.at(generated_index[static_cast<size_t>(i)]), image_size));
         return;
       }
-      for (const InputImage& image : read_input(ref.path))
+      const std::optional<std::vector<InputImage>>& early = decoded[static_cast<size_t>(i)];
+      for (const InputImage& image : early ? *early : read_input(ref.path))
         results[static_cast<size_t>(i)].push_back(
             preprocess(ref_of(ref, image), image.bgr, image_size));
     } catch (const std::exception& e) {

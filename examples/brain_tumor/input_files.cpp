@@ -26,12 +26,6 @@ std::string window_spec() {
   return g_window;
 }
 
-bool is_dicom(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  char head[132] = {};
-  return in.read(head, 132) && std::string(head + 128, 4) == "DICM";
-}
-
 bool hidden(const fs::path& p) {
   const std::string name = p.filename().string();
   return !name.empty() && name[0] == '.';
@@ -107,6 +101,12 @@ Image rgb_to_bgr(Image image) {
 
 }  // namespace
 
+bool looks_like_dicom(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char head[132] = {};
+  return in.read(head, 132) && std::string(head + 128, 4) == "DICM";
+}
+
 void set_max_pixels(int64_t max_pixels) {
   g_max_pixels = max_pixels;
 }
@@ -130,7 +130,7 @@ std::vector<InputImage> read_input(const std::string& path) {
   if (fs::is_symlink(path, error) && !fs::exists(path, error))
     throw std::runtime_error("'" + path + "' is a symbolic link to '" +
                              fs::read_symlink(path, error).string() + "', which does not exist");
-  if (is_dicom(path)) {
+  if (looks_like_dicom(path)) {
 #ifdef GLIA_HAS_DICOM
     return images_of(glia::io::read_dicom(path, dicom_options()));
 #else

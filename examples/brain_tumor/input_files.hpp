@@ -21,6 +21,9 @@ struct InputImage {
   bool dicom = false;
 };
 
+// Whether the file is DICOM: "DICM" after its 128-byte preamble (its name does not matter).
+bool looks_like_dicom(const std::string& path);
+
 // Reads every image of a file (DICOM told apart by content, not by name). Throws
 // std::runtime_error naming the file: unreadable, not an image, a dangling symbolic link, DICOM
 // without glia::dicom built.
