@@ -23,6 +23,7 @@
 #include <memory>
 #include <sstream>
 
+#include "../isolated_answer.hpp"
 #include "glia/support/check.hpp"
 
 namespace glia::io {
@@ -536,13 +537,9 @@ DicomImage read_with_gdcm(Source& source, const DicomReadOptions& options) {
 
 // ---- the child's answer -----------------------------------------------------------------------
 
-void put_u64(std::string& out, uint64_t v) {
-  out.append(reinterpret_cast<const char*>(&v), 8);
-}
-void put_text(std::string& out, const std::string& s) {
-  put_u64(out, s.size());
-  out += s;
-}
+using detail::put_floats;
+using detail::put_text;
+using detail::put_u64;
 
 std::string encode(const DicomImage& d) {
   std::string out;
@@ -555,50 +552,14 @@ std::string encode(const DicomImage& d) {
     put_u64(out, static_cast<uint64_t>(f.columns));
     put_u64(out, static_cast<uint64_t>(f.channels));
     put_text(out, std::string(f.pixels.begin(), f.pixels.end()));
-    put_u64(out, f.values.size());
-    out.append(reinterpret_cast<const char*>(f.values.data()), f.values.size() * sizeof(float));
+    put_floats(out, f.values);
   }
   return out;
 }
 
-// The parent's reading of the answer: every count checked against what is left and the limits.
-class Answer {
- public:
-  Answer(const std::string& bytes, const std::string& path) : bytes_(bytes), path_(path) {}
-  uint64_t u64() {
-    need(8);
-    uint64_t v;
-    std::memcpy(&v, bytes_.data() + at_, 8);
-    at_ += 8;
-    return v;
-  }
-  std::string text() {
-    const uint64_t n = u64();
-    need(n);
-    std::string s = bytes_.substr(at_, n);
-    at_ += n;
-    return s;
-  }
-  void floats(std::vector<float>& out, uint64_t n) {
-    if (n > (bytes_.size() - at_) / sizeof(float)) bad();
-    out.resize(n);
-    if (n) std::memcpy(out.data(), bytes_.data() + at_, n * sizeof(float));  // colour: none
-    at_ += n * sizeof(float);
-  }
-  bool done() const { return at_ == bytes_.size(); }
-  [[noreturn]] void bad() const { fail(path_, "the GDCM reader sent a malformed answer"); }
-
- private:
-  void need(uint64_t n) const {
-    if (n > bytes_.size() - at_) bad();
-  }
-  const std::string& bytes_;
-  const std::string& path_;
-  size_t at_ = 0;
-};
-
 DicomImage decode(const std::string& bytes, const std::string& path, int64_t max_pixels) {
-  Answer in(bytes, path);
+  // Every count checked against what is left and against the limits.
+  detail::AnswerReader in(bytes, path, "the GDCM reader sent a malformed answer", fail);
   DicomImage d;
   d.file = path;
   for (std::string* s : {&d.sop_instance_uid, &d.series_instance_uid, &d.modality, &d.photometric,

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <vector>
 
+#include "../isolated_answer.hpp"
 #include "glia/io/isolated_call.hpp"
 #include "keras_file.hpp"
 
@@ -14,13 +15,9 @@ namespace {
 
 // ---- the message: status, then the contents or an error text -------------------------------
 
-void put_u64(std::string& out, uint64_t v) {
-  out.append(reinterpret_cast<const char*>(&v), 8);
-}
-void put_text(std::string& out, const std::string& s) {
-  put_u64(out, s.size());
-  out += s;
-}
+using detail::put_floats;
+using detail::put_text;
+using detail::put_u64;
 
 std::string encode(const KerasFile& file) {
   std::string out;
@@ -33,53 +30,15 @@ std::string encode(const KerasFile& file) {
       put_text(out, key);
       put_u64(out, w.shape.size());
       for (int64_t d : w.shape) put_u64(out, static_cast<uint64_t>(d));
-      put_u64(out, w.values.size());
-      out.append(reinterpret_cast<const char*>(w.values.data()), w.values.size() * sizeof(float));
+      put_floats(out, w.values);
     }
   }
   return out;
 }
 
-// Reads the parent's copy of the message; every count is checked against what is left and
-// against the limits, so a confused child cannot make the parent allocate or read past the end.
-class Reader {
- public:
-  Reader(const std::string& bytes, const std::string& path) : bytes_(bytes), path_(path) {}
-  uint64_t u64() {
-    need(8);
-    uint64_t v;
-    std::memcpy(&v, bytes_.data() + at_, 8);
-    at_ += 8;
-    return v;
-  }
-  std::string text(uint64_t max) {
-    const uint64_t n = u64();
-    if (n > max) bad();
-    need(n);
-    std::string s = bytes_.substr(at_, n);
-    at_ += n;
-    return s;
-  }
-  void floats(std::vector<float>& out, uint64_t n) {
-    if (n > (bytes_.size() - at_) / sizeof(float)) bad();
-    out.resize(n);
-    std::memcpy(out.data(), bytes_.data() + at_, n * sizeof(float));
-    at_ += n * sizeof(float);
-  }
-  bool done() const { return at_ == bytes_.size(); }
-  [[noreturn]] void bad() const { fail(path_, "the HDF5 reader sent a malformed answer"); }
-
- private:
-  void need(uint64_t n) const {
-    if (n > bytes_.size() - at_) bad();
-  }
-  const std::string& bytes_;
-  const std::string& path_;
-  size_t at_ = 0;
-};
-
 KerasFile decode(const std::string& bytes, const std::string& path, const ReadLimits& limits) {
-  Reader in(bytes, path);
+  // Every count checked against what is left and against the limits.
+  detail::AnswerReader in(bytes, path, "the HDF5 reader sent a malformed answer", fail);
   KerasFile file;
   file.model_config = in.text(limits.max_config_bytes);
   const uint64_t layers = in.u64();
