@@ -7,18 +7,10 @@
 #include "explain.hpp"
 #include "html.hpp"
 #include "input_files.hpp"
+#include "preprocess.hpp"
 #include "training.hpp"
 
 namespace brain_tumor {
-namespace {
-
-Image bgr_to_rgb(Image image) {
-  for (size_t i = 0; i < image.pixels.size(); i += 3)
-    std::swap(image.pixels[i], image.pixels[i + 2]);
-  return image;
-}
-
-}  // namespace
 
 Analyzer::Analyzer(const LoadedModel& model, const Recipe& recipe)
     : inference_(glia::nn::fold_batch_norm(model.net)),
@@ -52,8 +44,8 @@ std::vector<ScanAnalysis> Analyzer::analyze(const std::string& bytes, const std:
     a.width = image.bgr.width;
     a.height = image.bgr.height;
     // The whole scan as JPEG: PNG's compression of a large scan took a quarter of a request.
-    a.image_jpeg = glia::io::encode_jpeg(bgr_to_rgb(image.bgr), 90);
-    a.input_png = glia::io::encode_png(bgr_to_rgb(items[0].image));
+    a.image_jpeg = glia::io::encode_jpeg(swap_red_blue(image.bgr), 90);
+    a.input_png = glia::io::encode_png(swap_red_blue(items[0].image));
     a.gradcam_png = glia::io::encode_png(heat_colours(cam.heat, size_, size_));
     out.push_back(std::move(a));
   }

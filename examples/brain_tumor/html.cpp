@@ -56,11 +56,7 @@ std::string thumbnail_uri(const glia::io::Image& image, int max_side) {
       s >= 1.0 ? image
                : resize_bicubic(image, std::max(1, static_cast<int>(image.width * s + 0.5)),
                                 std::max(1, static_cast<int>(image.height * s + 0.5)));
-  glia::io::Image rgb = small;  // the pipeline's images are BGR
-  if (rgb.channels == 3) {
-    for (size_t i = 0; i < rgb.pixels.size(); i += 3) std::swap(rgb.pixels[i], rgb.pixels[i + 2]);
-  }
-  return data_uri("image/jpeg", glia::io::encode_jpeg(rgb, 85));
+  return data_uri("image/jpeg", glia::io::encode_jpeg(swap_red_blue(small), 85));
 }
 
 }  // namespace brain_tumor

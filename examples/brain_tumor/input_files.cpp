@@ -12,6 +12,7 @@
 #endif
 
 #include "errors.hpp"
+#include "preprocess.hpp"
 
 namespace brain_tumor {
 namespace fs = std::filesystem;
@@ -93,12 +94,6 @@ std::vector<InputImage> images_of(const glia::io::DicomImage& dicom) {
 }
 #endif
 
-Image rgb_to_bgr(Image image) {
-  for (size_t i = 0; i < image.pixels.size(); i += 3)
-    std::swap(image.pixels[i], image.pixels[i + 2]);
-  return image;
-}
-
 }  // namespace
 
 bool looks_like_dicom(const std::string& path) {
@@ -116,7 +111,8 @@ int64_t max_pixels() {
 }
 
 Image read_bgr(const std::string& path) {
-  return rgb_to_bgr(glia::io::read_image(path, 3, g_max_pixels));  // grey replicated, alpha dropped
+  return swap_red_blue(
+      glia::io::read_image(path, 3, g_max_pixels));  // grey replicated, alpha dropped
 }
 
 void set_dicom_window(const std::string& spec) {
@@ -151,7 +147,7 @@ std::vector<InputImage> read_input_bytes(const std::string& bytes, const std::st
 #endif
   }
   InputImage image;
-  image.bgr = rgb_to_bgr(glia::io::decode_image(bytes, name, 3, g_max_pixels));
+  image.bgr = swap_red_blue(glia::io::decode_image(bytes, name, 3, g_max_pixels));
   return {std::move(image)};
 }
 

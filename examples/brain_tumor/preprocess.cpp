@@ -89,6 +89,13 @@ double outer_contour_area(const std::vector<uint8_t>& fg, int w, int h, int y0, 
 
 }  // namespace
 
+Image swap_red_blue(Image image) {
+  if (image.channels != 3) return image;
+  for (size_t i = 0; i < image.pixels.size(); i += 3)
+    std::swap(image.pixels[i], image.pixels[i + 2]);
+  return image;
+}
+
 Image to_gray(const Image& bgr) {
   if (bgr.channels == 1) return bgr;
   if (bgr.channels < 3) throw std::invalid_argument("to_gray: expects 1, 3 or 4 channels");

@@ -17,6 +17,11 @@ struct Box {
   int height() const { return bottom - top; }
 };
 
+// BGR to RGB, or back (the same swap of the first and third channels); other channel counts are
+// returned as they are. The pipeline works in BGR, as the seed's OpenCV does; decoders and
+// encoders speak RGB.
+Image swap_red_blue(Image image);
+
 // cv2.cvtColor(BGR2GRAY): Y = 0.299 R + 0.587 G + 0.114 B in the 15-bit fixed point that
 // OpenCV 4's 8-bit path uses (its older 14-bit constants differ by one in places).
 Image to_gray(const Image& bgr);
