@@ -4,6 +4,9 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
+#include <utility>
+#include <vector>
 
 #include <glia/glia.hpp>
 #include <glia/support/cpu.hpp>
@@ -215,8 +218,8 @@ TEST_CASE("conv2d Winograd: every ISA this CPU runs is within its error bound of
     const Tensor gy = Tensor::randn(conv2d_output_shape(c.x, c.w, 1, c.padding), rng);
     set_isa(Isa::reference);
     const Directions want = run_all(x, w, b, gy, Case{c.x, c.w, 1, c.padding});
-    const Directions scale = run_all(absolute(x), absolute(w), absolute(b),
-                                     absolute(gy), Case{c.x, c.w, 1, c.padding});
+    const Directions scale =
+        run_all(absolute(x), absolute(w), absolute(b), absolute(gy), Case{c.x, c.w, 1, c.padding});
     auto check = [&](const Directions& got) {
       require_within(got.y, want.y, scale.y, kWinogradTolerance, worst);
       require_within(got.dx, want.dx, scale.dx, kWinogradTolerance, worst);
@@ -270,4 +273,73 @@ TEST_CASE("conv2d Winograd: the automatic rule and GLIA_CONV=direct") {
   CHECK(std::memcmp(auto_y.data(), y.data(), sizeof(float) * static_cast<size_t>(y.numel())) == 0);
   set_isa(Isa::reference);
   CHECK(std::string(conv2d_algorithm({8, 64, 56, 56}, {64, 64, 3, 3}, 1, 1)) == "reference");
+}
+
+// The channels-last weight gradient of every ISA block against the reference: the odd shapes
+// above (called directly, whatever its padding waste: it must be right on every shape), and
+// deep layers like the ones the automatic rule gives it, at stride 1 and 2 and several images
+// per band (7x7 and 4x4 outputs).
+TEST_CASE("conv2d channels-last weight gradient: every ISA block matches the reference") {
+  IsaGuard guard;
+  std::vector<Case> cases(std::begin(kCases), std::end(kCases));
+  cases.push_back({{3, 32, 14, 15}, {64, 32, 3, 3}, 1, 1});
+  cases.push_back({{5, 40, 7, 7}, {32, 40, 3, 3}, 1, 1});
+  cases.push_back({{3, 24, 15, 13}, {48, 24, 3, 3}, 2, 1});
+  cases.push_back({{4, 64, 8, 8}, {32, 64, 1, 1}, 2, 0});
+  std::vector<std::pair<const char*, const conv::Kernels*>> blocks;
+  if (cpu_supports(Isa::avx2)) {
+    blocks.push_back({"avx2", &conv::avx2_kernels()});
+    blocks.push_back({"AVX-512 blocking on AVX2", &conv::avx512_blocking_on_avx2_kernels()});
+  }
+  if (cpu_supports(Isa::avx512)) blocks.push_back({"avx512", &conv::avx512_kernels()});
+  Rng rng(11);
+  for (const Case& c : cases) {
+    const Tensor x = Tensor::rand(c.x, rng, -1, 1);
+    const Tensor gy = Tensor::rand(conv2d_output_shape(c.x, c.w, c.stride, c.padding), rng, -1, 1);
+    set_isa(Isa::reference);
+    const auto [want_w, want_b] = conv2d_backward_weights(gy, x, c.w, c.stride, c.padding, true);
+    for (const auto& [name, kernels] : blocks) {
+      DYNAMIC_SECTION(name << ": x " << shape_str(c.x) << " w " << shape_str(c.w) << " stride "
+                           << c.stride << " padding " << c.padding) {
+        const conv::Geometry g(c.x, c.w, c.stride, c.padding, c.padding);
+        Tensor dw = Tensor::empty(c.w), db = Tensor::empty({c.w[0]});
+        kernels->channels_last_backward_weights(g, gy.data(), x.data(), dw.data(), db.data());
+        require_close(dw, want_w, 1e-4, 1e-4);
+        require_close(db, want_b, 1e-4, 1e-5);
+        Tensor again = Tensor::empty(c.w);
+        kernels->channels_last_backward_weights(g, gy.data(), x.data(), again.data(), nullptr);
+        CHECK(std::memcmp(again.data(), dw.data(),
+                          sizeof(float) * static_cast<size_t>(dw.numel())) == 0);
+      }
+    }
+  }
+}
+
+TEST_CASE(
+    "conv2d channels-last weight gradient: the automatic rule, and direct keeps the old "
+    "kernels") {
+  IsaGuard guard;
+  if (!cpu_supports(Isa::avx2)) return;
+  set_isa(Isa::avx2);
+  const conv::Kernels& k = conv::avx2_kernels();
+  CHECK(k.channels_last_weights_apply(conv::Geometry({8, 64, 28, 28}, {128, 64, 3, 3}, 2, 1, 1)));
+  CHECK(k.channels_last_weights_apply(conv::Geometry({8, 128, 28, 28}, {256, 128, 1, 1}, 2, 0, 0)));
+  // Few channels: padded to whole blocks they would waste more than a quarter of the work.
+  CHECK_FALSE(k.channels_last_weights_apply(conv::Geometry({8, 3, 56, 56}, {5, 3, 3, 3}, 1, 1, 1)));
+  // Wide rows at stride 1: the in-place kernel.
+  CHECK_FALSE(
+      k.channels_last_weights_apply(conv::Geometry({8, 3, 244, 244}, {32, 3, 7, 7}, 1, 0, 0)));
+  // GLIA_CONV=direct: what glia computed before this kernel, bit for bit.
+  Rng rng(4);
+  const Tensor x = Tensor::rand({2, 32, 9, 9}, rng), gy = Tensor::rand({2, 32, 5, 5}, rng);
+  const conv::Geometry g(x.shape(), {32, 32, 3, 3}, 2, 1, 1);
+  Tensor old_w = Tensor::empty({32, 32, 3, 3}), new_w = Tensor::empty({32, 32, 3, 3});
+  k.backward_weights(g, gy.data(), x.data(), old_w.data(), nullptr);
+  k.channels_last_backward_weights(g, gy.data(), x.data(), new_w.data(), nullptr);
+  set_conv_algorithm(ConvAlgorithm::direct);
+  const Tensor direct_w = conv2d_backward_weights(gy, x, {32, 32, 3, 3}, 2, 1, false).first;
+  CHECK(std::memcmp(direct_w.data(), old_w.data(), sizeof(float) * 32 * 32 * 9) == 0);
+  set_conv_algorithm(ConvAlgorithm::automatic);
+  const Tensor auto_w = conv2d_backward_weights(gy, x, {32, 32, 3, 3}, 2, 1, false).first;
+  CHECK(std::memcmp(auto_w.data(), new_w.data(), sizeof(float) * 32 * 32 * 9) == 0);
 }

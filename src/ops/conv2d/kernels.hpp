@@ -3,7 +3,9 @@
 //   forward           x {N, C, H, W}, w {O, C, KH, KW}, bias {O} or null -> y {N, O, OH, OW}
 //   backward_data     dy {N, O, OH, OW}, w -> dx {N, C, H, W}
 //   backward_weights  dy, x -> dw {O, C, KH, KW} and, if db is not null, db {O}
-// and the same three by Winograd F(4x4, 3x3) (winograd.hpp), for problems winograd_applies().
+// and the same three by Winograd F(4x4, 3x3) (winograd.hpp), for problems winograd_applies(),
+// and the weight gradient channels-last (channels_last_weights.hpp), for problems
+// channels_last_weights_apply() accepts.
 // A kernel must only be called when cpu_supports() its ISA.
 #pragma once
 
@@ -19,8 +21,11 @@ struct Kernels {
   void (*winograd_forward)(const Geometry& g, const float* x, const float* w, const float* bias,
                            float* y);
   void (*winograd_backward_data)(const Geometry& g, const float* dy, const float* w, float* dx);
-  void (*winograd_backward_weights)(const Geometry& g, const float* dy, const float* x,
-                                    float* dw, float* db);
+  void (*winograd_backward_weights)(const Geometry& g, const float* dy, const float* x, float* dw,
+                                    float* db);
+  bool (*channels_last_weights_apply)(const Geometry& g);
+  void (*channels_last_backward_weights)(const Geometry& g, const float* dy, const float* x,
+                                         float* dw, float* db);
 };
 
 // Winograd F(4x4, 3x3) applies to 3x3 kernels at stride 1 with padding 0 to 2.

@@ -1,0 +1,249 @@
+// The weight gradient computed channels-last, tap by tap, with no im2col.
+//
+//   dW[o][c][kh][kw] = sum over images n and output positions (oh, ow) of
+//                      dy[n][o][oh][ow] * x[n][c][oh * stride - pad_h + kh][ow * stride - pad_w +
+//                      kw]
+//
+// For one tap (kh, kw) this is a sum over positions of an outer product of two channel vectors:
+// the input's channels at the shifted position and dy's at the output position. So each image is
+// transposed once into channel-blocked buffers, as oneDNN keeps activations (nChw16c): x in
+// blocks of CR channels, zero padded on all four sides, and dy in blocks of NR = NV * L. A
+// register block of CR input by NR output channels then sums, per tap, along the positions: each
+// step loads NV vectors of dy and broadcasts CR input values, both contiguous, for CR * NV FMAs.
+// The block stays in registers across a whole band of positions (rows of an image, or several
+// small images). The transposes cost one pass over x and dy, where a GEMM on im2col columns
+// packs KH * KW shifted copies of the input.
+//
+// Loops per band: output-channel block, input-channel block, tap. The band's dy block (about
+// kSteps * NR floats) and input block stay in L1 while the taps run over them, and the dW tiles
+// are stored in the order the loops visit them, so their loads and stores stream.
+//
+// Summation order: images are split statically across threads; each thread sums its bands in
+// order into its own dW, and the threads' dWs are added in thread order. So results are
+// bit-identical for a given thread count and ISA.
+//
+// S is the vector traits type of tuned.hpp (loadu, storeu, broadcast, fmadd, keep_in_register).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "geometry.hpp"
+#include "glia/support/intrinsics.hpp"
+#include "glia/support/parallel.hpp"
+#include "glia/tensor/tensor.hpp"
+
+namespace glia::conv {
+
+template <class S, int CR, int NV>
+struct ChannelsLastWeights {
+  using V = typename S::V;
+  static constexpr int64_t kCr = CR;
+  static constexpr int64_t kNr = NV * S::L;
+  static constexpr int64_t kSteps = 128;       // positions per band: dy's block fills part of L1
+  static constexpr double kL2Bytes = 1 << 20;  // what one thread's dW may take of L2
+
+  // Where channels padded to whole blocks waste at most a quarter of the work (so not the
+  // seed's 3-channel input layer, which the in-place kernel of tuned.hpp takes).
+  static bool applies(const Geometry& g) {
+    return 4 * round_up(g.out_channels, kNr) <= 5 * g.out_channels &&
+           4 * round_up(g.channels, kCr) <= 5 * g.channels;
+  }
+
+  // sum[CR][NV] (in acc, row stride ld) += over images i < ni, rows r < nr, columns t < nc:
+  //   x[i xi + r xr + t xc + c] * dy[i di + r dr + t dc + v L ...].
+  // Never inlined: the block needs most vector registers (see tuned.hpp's micro kernel).
+  __attribute__((noinline)) static void block(int64_t ni, int64_t nr, int64_t nc, const float* x,
+                                              int64_t xi, int64_t xr, int64_t xc, const float* dy,
+                                              int64_t di, int64_t dr, int64_t dc, float* acc,
+                                              int64_t ld) {
+    V sum[CR][NV];
+#pragma GCC unroll 16
+    for (int c = 0; c < CR; ++c) {
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) sum[c][v] = S::loadu(acc + c * ld + v * S::L);
+    }
+    for (int64_t i = 0; i < ni; ++i) {
+      for (int64_t r = 0; r < nr; ++r) {
+        const float* xp = x + i * xi + r * xr;
+        const float* dp = dy + i * di + r * dr;
+#pragma GCC unroll 1
+        for (int64_t t = 0; t < nc; ++t, xp += xc, dp += dc) {
+          V d[NV];
+#pragma GCC unroll 4
+          for (int v = 0; v < NV; ++v) {
+            d[v] = S::loadu(dp + v * S::L);
+            S::keep_in_register(d[v]);
+          }
+#pragma GCC unroll 16
+          for (int c = 0; c < CR; ++c) {
+            const V xv = S::broadcast(xp + c);
+#pragma GCC unroll 4
+            for (int v = 0; v < NV; ++v) sum[c][v] = S::fmadd(xv, d[v], sum[c][v]);
+          }
+        }
+      }
+    }
+#pragma GCC unroll 16
+    for (int c = 0; c < CR; ++c) {
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) S::storeu(acc + c * ld + v * S::L, sum[c][v]);
+    }
+  }
+
+  // {dW {O, C, KH, KW}, db {O} (when db is not null)} from dy and x.
+  static void backward_weights(const Geometry& g, const float* dy, const float* x, float* dw,
+                               float* db) {
+    const int64_t o_count = g.out_channels, c_count = g.channels, p_count = g.positions();
+    const int64_t o_blocks = (o_count + kNr - 1) / kNr, c_blocks = (c_count + kCr - 1) / kCr;
+    const int64_t hp = g.height + 2 * g.pad_h, wp = g.width + 2 * g.pad_w;
+    const int64_t taps = g.kernel_h * g.kernel_w, tile = kCr * kNr;
+    const int64_t acc_size = o_blocks * c_blocks * taps * tile;
+    // A band: whole images when they are small (several per band), else rows of one image.
+    // When a thread's dW outgrows L2, each block's load and store of its sums costs a trip to
+    // L3, so bands grow until that trip is paid for.
+    const int64_t steps =
+        static_cast<double>(acc_size) * sizeof(float) > kL2Bytes ? 4 * kSteps : kSteps;
+    const int64_t images_per_band = p_count >= steps ? 1 : std::max<int64_t>(1, steps / p_count);
+    const int64_t rows_per_band =
+        p_count >= steps ? std::max<int64_t>(1, steps / g.out_w) : g.out_h;
+    // Blocked channels-last buffers per image: x {c_blocks}{HP}{WP}{CR}, dy {o_blocks}{P}{NR}.
+    const int64_t x_block = hp * wp * kCr, dy_block = p_count * kNr;
+    const int64_t x_image = c_blocks * x_block, dy_image = o_blocks * dy_block;
+    const int threads = num_threads();
+    // Per thread: dW as tiles {o_blocks}{c_blocks}{taps}{CR}{NR}, in the order the loops visit.
+    std::vector<std::vector<float>> partial(static_cast<size_t>(threads));
+    std::vector<std::vector<double>> partial_bias(static_cast<size_t>(threads));
+    parallel_chunks(g.batch, [&](int64_t begin, int64_t end, int thread) {
+      std::vector<float>& acc = partial[static_cast<size_t>(thread)];
+      acc.assign(static_cast<size_t>(acc_size), 0.0f);
+      std::vector<double>& bias_acc = partial_bias[static_cast<size_t>(thread)];
+      bias_acc.assign(static_cast<size_t>(o_count), 0.0);
+      // Zeroed once: the transposes below only ever write the interior and the real channels.
+      const int64_t band_images = std::min(images_per_band, end - begin);
+      Tensor xt = Tensor::zeros({band_images * x_image});
+      Tensor dyt = Tensor::zeros({band_images * dy_image});
+      for (int64_t n0 = begin; n0 < end; n0 += band_images) {
+        const int64_t ni = std::min(band_images, end - n0);
+        int64_t x_rows_done = 0;  // input rows already transposed (one image per band)
+        // Transposes rows [dy_lo, dy_hi) of dy and the input rows they reach, of image n0 + i.
+        const auto transpose = [&](int64_t i, int64_t dy_lo, int64_t dy_hi) {
+          const int64_t x_hi = std::min(g.height, (dy_hi - 1) * g.stride + g.kernel_h - g.pad_h);
+          to_blocked<kCr>(x + (n0 + i) * g.image_size(), c_count, g.height, g.width, x_rows_done,
+                          x_hi, xt.data() + i * x_image + (g.pad_h * wp + g.pad_w) * kCr, wp * kCr,
+                          x_block);
+          x_rows_done = std::max(x_rows_done, x_hi);
+          to_blocked<kNr>(dy + (n0 + i) * g.output_size(), o_count, g.out_h, g.out_w, dy_lo, dy_hi,
+                          dyt.data() + i * dy_image, g.out_w * kNr, dy_block);
+        };
+        for (int64_t i = 0; i < ni; ++i) {
+          // Several images per band: each whole now. One: row by row with its bands, below,
+          // so that each band's rows are transposed just before they are used (while in cache).
+          if (ni > 1) {
+            x_rows_done = 0;
+            transpose(i, 0, g.out_h);
+          }
+          if (db) {
+            for (int64_t o = 0; o < o_count; ++o) {
+              const float* row = dy + ((n0 + i) * o_count + o) * p_count;
+              double s = 0.0;
+              for (int64_t p = 0; p < p_count; ++p) s += row[p];
+              bias_acc[static_cast<size_t>(o)] += s;
+            }
+          }
+        }
+        for (int64_t r0 = 0; r0 < g.out_h; r0 += rows_per_band) {
+          const int64_t nr = std::min(rows_per_band, g.out_h - r0);
+          if (ni == 1) transpose(0, r0, r0 + nr);
+          float* sums = acc.data();
+          for (int64_t ob = 0; ob < o_blocks; ++ob) {
+            const float* dy_band = dyt.data() + ob * dy_block + r0 * g.out_w * kNr;
+            for (int64_t cb = 0; cb < c_blocks; ++cb) {
+              for (int64_t tap = 0; tap < taps; ++tap, sums += tile) {
+                const int64_t kh = tap / g.kernel_w, kw = tap % g.kernel_w;
+                const float* x_band =
+                    xt.data() + cb * x_block + ((r0 * g.stride + kh) * wp + kw) * kCr;
+                block(ni, nr, g.out_w, x_band, x_image, g.stride * wp * kCr, g.stride * kCr,
+                      dy_band, dy_image, g.out_w * kNr, kNr, sums, kNr);
+              }
+            }
+          }
+        }
+      }
+    });
+    // Partials in thread order: the same sums for the same thread count.
+    std::fill_n(dw, o_count * c_count * taps, 0.0f);
+    std::vector<double> bias_total(static_cast<size_t>(o_count), 0.0);
+    for (int t = 0; t < threads; ++t) {
+      const std::vector<float>& acc = partial[static_cast<size_t>(t)];
+      if (acc.empty()) continue;
+      for (int64_t o = 0; o < o_count; ++o) {
+        for (int64_t c = 0; c < c_count; ++c) {
+          const float* tiles = acc.data() + ((o / kNr) * c_blocks + c / kCr) * taps * tile +
+                               (c % kCr) * kNr + o % kNr;
+          float* out = dw + (o * c_count + c) * taps;
+          for (int64_t tap = 0; tap < taps; ++tap) out[tap] += tiles[tap * tile];
+        }
+        bias_total[static_cast<size_t>(o)] +=
+            partial_bias[static_cast<size_t>(t)][static_cast<size_t>(o)];
+      }
+    }
+    if (db) {
+      for (int64_t o = 0; o < o_count; ++o)
+        db[o] = static_cast<float>(bias_total[static_cast<size_t>(o)]);
+    }
+  }
+
+  // Rows [row_begin, row_end) of src {channels, rows, cols} into blocks of B channels:
+  //   dst[(channel / B) * block_stride + r * row_stride + col * B + channel % B].
+  // When B is a multiple of 8, whole groups of 8 channels by 8 columns go through an
+  // in-register transpose; the rest (the last block's odd channels, a row's last columns, and
+  // blocks of other sizes) one float at a time.
+  template <int64_t B>
+  static void to_blocked(const float* src, int64_t channels, int64_t rows, int64_t cols,
+                         int64_t row_begin, int64_t row_end, float* dst, int64_t row_stride,
+                         int64_t block_stride) {
+    constexpr int64_t kGroup = B % 8 == 0 ? 8 : B;
+    const int64_t plane = rows * cols, whole_cols = cols / 8 * 8;
+    for (int64_t r = row_begin; r < row_end; ++r) {
+      for (int64_t c0 = 0; c0 < channels; c0 += kGroup) {
+        const int64_t nc = std::min(kGroup, channels - c0);
+        const float* s = src + c0 * plane + r * cols;
+        float* d = dst + (c0 / B) * block_stride + r * row_stride + c0 % B;
+        int64_t col = 0;
+        if (kGroup == 8 && nc == 8) {
+          for (; col < whole_cols; col += 8) transpose8(s + col, plane, d + col * B, B);
+        }
+        for (; col < cols; ++col) {
+          for (int64_t c = 0; c < nc; ++c) d[col * B + c] = s[c * plane + col];
+        }
+      }
+    }
+  }
+
+  // out[j * ld_out + i] = in[i * ld_in + j] for i, j < 8.
+  static void transpose8(const float* in, int64_t ld_in, float* out, int64_t ld_out) {
+    __m256 r[8], t[8];
+    for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(in + i * ld_in);
+    for (int i = 0; i < 8; i += 2) {
+      t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+      t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 8; i += 4) {
+      r[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+      r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+      r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+      r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    // r[0..3]: columns 0, 1, 2, 3 of rows 0-3 (low lanes) and 4-7 of rows 0-3 (high lanes);
+    // r[4..7] likewise for rows 4-7. Join the halves.
+    for (int i = 0; i < 4; ++i) {
+      _mm256_storeu_ps(out + i * ld_out, _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
+      _mm256_storeu_ps(out + (i + 4) * ld_out, _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
+    }
+  }
+};
+
+}  // namespace glia::conv
