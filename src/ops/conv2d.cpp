@@ -190,6 +190,27 @@ bool use_winograd(const Geometry& g, Direction direction = Direction::forward) {
   return g.channels >= min_channels && g.out_channels >= 16 && g.positions() >= 100;
 }
 
+// The forward pass and the input gradient: Winograd by its rule; else, in automatic mode, the
+// channels-last kernel (conv2d/channels_last_forward.hpp) on the shapes where it was measured
+// faster (its applies rules); else the kernels of tuned.hpp.
+using ForwardKernel = void (*)(const Geometry&, const float*, const float*, const float*, float*);
+ForwardKernel forward_kernel(const Geometry& g, const conv::Kernels& kernels) {
+  if (use_winograd(g)) return kernels.winograd_forward;
+  if (conv_algorithm() == ConvAlgorithm::automatic && kernels.channels_last_forward_applies(g)) {
+    return kernels.channels_last_forward;
+  }
+  return kernels.forward;
+}
+using DataKernel = void (*)(const Geometry&, const float*, const float*, float*);
+DataKernel backward_data_kernel(const Geometry& g, const conv::Kernels& kernels) {
+  if (use_winograd(g, Direction::backward_data)) return kernels.winograd_backward_data;
+  if (conv_algorithm() == ConvAlgorithm::automatic &&
+      kernels.channels_last_backward_data_applies(g)) {
+    return kernels.channels_last_backward_data;
+  }
+  return kernels.backward_data;
+}
+
 // The weight gradient: the channels-last kernel (conv2d/channels_last_weights.hpp) wherever
 // its channel padding wastes little, as it was measured faster than Winograd's weight gradient
 // on every such shape of the suite; then Winograd by its rule; then the im2col-free kernels of
@@ -266,8 +287,7 @@ Tensor conv2d_forward(const Tensor& x, const Tensor& weight, const Tensor& bias,
   Tensor y = Tensor::empty({g.batch, g.out_channels, g.out_h, g.out_w});
   const float* b = bias.defined() ? bias.data() : nullptr;
   if (const conv::Kernels* tuned = tuned_kernels()) {
-    (use_winograd(g) ? tuned->winograd_forward : tuned->forward)(g, x.data(), weight.data(), b,
-                                                                 y.data());
+    forward_kernel(g, *tuned)(g, x.data(), weight.data(), b, y.data());
   } else {
     forward_reference(g, x.data(), weight.data(), b, y.data());
   }
@@ -279,9 +299,7 @@ Tensor conv2d_backward_input(const Tensor& grad_y, const Tensor& weight, const S
   const Geometry g(x_shape, weight.shape(), stride, padding, padding);
   Tensor grad_x = Tensor::empty(x_shape);
   if (const conv::Kernels* tuned = tuned_kernels()) {
-    (use_winograd(g, Direction::backward_data)
-         ? tuned->winograd_backward_data
-         : tuned->backward_data)(g, grad_y.data(), weight.data(), grad_x.data());
+    backward_data_kernel(g, *tuned)(g, grad_y.data(), weight.data(), grad_x.data());
   } else {
     backward_data_reference(g, grad_y.data(), weight.data(), grad_x.data());
   }

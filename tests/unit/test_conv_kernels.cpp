@@ -326,9 +326,19 @@ TEST_CASE(
   CHECK(k.channels_last_weights_apply(conv::Geometry({8, 128, 28, 28}, {256, 128, 1, 1}, 2, 0, 0)));
   // Few channels: padded to whole blocks they would waste more than a quarter of the work.
   CHECK_FALSE(k.channels_last_weights_apply(conv::Geometry({8, 3, 56, 56}, {5, 3, 3, 3}, 1, 1, 1)));
-  // Wide rows at stride 1: the in-place kernel.
+  // The seed's input layer (3 channels): the in-place kernel.
   CHECK_FALSE(
       k.channels_last_weights_apply(conv::Geometry({8, 3, 244, 244}, {32, 3, 7, 7}, 1, 0, 0)));
+  // The channels-last forward pass: strided 3x3 layers; the input gradient: stride 1.
+  CHECK(k.channels_last_forward_applies(conv::Geometry({8, 64, 56, 56}, {128, 64, 3, 3}, 2, 1, 1)));
+  CHECK_FALSE(
+      k.channels_last_forward_applies(conv::Geometry({8, 64, 56, 56}, {64, 64, 3, 3}, 1, 1, 1)));
+  CHECK_FALSE(
+      k.channels_last_forward_applies(conv::Geometry({8, 128, 28, 28}, {256, 128, 1, 1}, 2, 0, 0)));
+  CHECK(k.channels_last_backward_data_applies(
+      conv::Geometry({8, 512, 7, 7}, {512, 512, 3, 3}, 1, 1, 1)));
+  CHECK_FALSE(k.channels_last_backward_data_applies(
+      conv::Geometry({8, 64, 56, 56}, {128, 64, 3, 3}, 2, 1, 1)));
   // GLIA_CONV=direct: what glia computed before this kernel, bit for bit.
   Rng rng(4);
   const Tensor x = Tensor::rand({2, 32, 9, 9}, rng), gy = Tensor::rand({2, 32, 5, 5}, rng);
@@ -342,4 +352,53 @@ TEST_CASE(
   set_conv_algorithm(ConvAlgorithm::automatic);
   const Tensor auto_w = conv2d_backward_weights(gy, x, {32, 32, 3, 3}, 2, 1, false).first;
   CHECK(std::memcmp(auto_w.data(), new_w.data(), sizeof(float) * 32 * 32 * 9) == 0);
+}
+
+// The channels-last forward pass and stride-1 input gradient of every ISA block against the
+// reference, on the same shapes (called directly, whatever their padding waste), plus rows
+// whose widths leave every partial position block (1 to 13 positions) at the end.
+TEST_CASE(
+    "conv2d channels-last forward and input gradient: every ISA block matches the "
+    "reference") {
+  IsaGuard guard;
+  std::vector<Case> cases(std::begin(kCases), std::end(kCases));
+  cases.push_back({{3, 32, 14, 15}, {64, 32, 3, 3}, 1, 1});
+  cases.push_back({{2, 40, 7, 7}, {32, 40, 3, 3}, 1, 1});
+  cases.push_back({{3, 24, 15, 13}, {48, 24, 3, 3}, 2, 1});
+  cases.push_back({{2, 64, 8, 8}, {32, 64, 1, 1}, 2, 0});
+  for (int64_t width = 1; width <= 14; ++width)
+    cases.push_back({{1, 8, 3, width}, {16, 8, 1, 3}, 1, 1});
+  std::vector<std::pair<const char*, const conv::Kernels*>> blocks;
+  if (cpu_supports(Isa::avx2)) {
+    blocks.push_back({"avx2", &conv::avx2_kernels()});
+    blocks.push_back({"AVX-512 blocking on AVX2", &conv::avx512_blocking_on_avx2_kernels()});
+  }
+  if (cpu_supports(Isa::avx512)) blocks.push_back({"avx512", &conv::avx512_kernels()});
+  Rng rng(12);
+  for (const Case& c : cases) {
+    const Tensor x = Tensor::rand(c.x, rng, -1, 1), w = Tensor::rand(c.w, rng, -0.5, 0.5);
+    const Tensor b = Tensor::rand({c.w[0]}, rng);
+    const Tensor gy = Tensor::rand(conv2d_output_shape(c.x, c.w, c.stride, c.padding), rng, -1, 1);
+    set_isa(Isa::reference);
+    const Tensor want_y = conv2d_forward(x, w, b, c.stride, c.padding);
+    const Tensor want_y_nobias = conv2d_forward(x, w, Tensor(), c.stride, c.padding);
+    const Tensor want_dx = conv2d_backward_input(gy, w, c.x, c.stride, c.padding);
+    const conv::Geometry g(c.x, c.w, c.stride, c.padding, c.padding);
+    for (const auto& [name, kernels] : blocks) {
+      DYNAMIC_SECTION(name << ": x " << shape_str(c.x) << " w " << shape_str(c.w) << " stride "
+                           << c.stride << " padding " << c.padding) {
+        Tensor y = Tensor::empty(want_y.shape());
+        kernels->channels_last_forward(g, x.data(), w.data(), b.data(), y.data());
+        require_close(y, want_y, 1e-5, 1e-4);
+        kernels->channels_last_forward(g, x.data(), w.data(), nullptr, y.data());
+        require_close(y, want_y_nobias, 1e-5, 1e-4);
+        // The input gradient as a forward pass needs stride 1 and padding at most K - 1.
+        if (c.stride == 1 && c.padding <= c.w[2] - 1 && c.padding <= c.w[3] - 1) {
+          Tensor dx = Tensor::empty(c.x);
+          kernels->channels_last_backward_data(g, gy.data(), w.data(), dx.data());
+          require_close(dx, want_dx, 1e-5, 1e-4);
+        }
+      }
+    }
+  }
 }

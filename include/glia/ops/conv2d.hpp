@@ -41,11 +41,12 @@ std::pair<Tensor, Tensor> conv2d_backward_weights(const Tensor& grad_y, const Te
                                                   int64_t padding, bool with_bias);
 
 /// How a convolution is computed where there is a choice (on the AVX2 and AVX-512 kernels):
-/// `automatic` picks per shape: Winograd by the rule in conv2d_algorithm(), and for the weight
-/// gradient a channels-last kernel wherever both channel counts fill its register blocks to at
-/// least 80% (else Winograd by that rule, else the im2col-free kernels); `direct` always runs
-/// the kernels of glia before Winograd and the channels-last weight gradient, bit for bit, for
-/// reproducing older runs; `winograd` runs Winograd F(4x4, 3x3) wherever it applies. The
+/// `automatic` picks per shape: Winograd by the rule in conv2d_algorithm(); channels-last
+/// kernels for the weight gradient wherever both channel counts fill its register blocks to at
+/// least 80%, and for strided 3x3 forward passes and stride-1 input gradients that Winograd
+/// leaves (docs/performance.md has the measurements behind each rule); else the im2col-free
+/// kernels. `direct` always runs the kernels of glia before Winograd and the channels-last
+/// kernels, bit for bit, for reproducing older runs; `winograd` runs Winograd F(4x4, 3x3) wherever it applies. The
 /// environment variable GLIA_CONV=auto|direct|winograd sets it at start-up.
 enum class ConvAlgorithm { automatic, direct, winograd };
 /// Sets the choice for every later convolution.

@@ -20,6 +20,7 @@
 #pragma GCC target("avx2,fma")
 #endif
 
+#include "channels_last_forward.hpp"
 #include "channels_last_weights.hpp"
 #include "tuned.hpp"
 #include "winograd.hpp"
@@ -115,29 +116,33 @@ struct Emulated16 {
   static float hsum(V v) { return Avx2::hsum(_mm256_add_ps(v.lo, v.hi)); }
 };
 
-// CR x CNV: the channels-last weight gradient's block (input channels by output-channel vectors).
-template <class S, int MR, int NV, int CR, int CNV>
+// The channels-last kernels' register blocks: CR input channels by CNV output-channel vectors
+// for the weight gradient, RW positions by CNV vectors for the forward pass.
+template <class S, int MR, int NV, int CR, int CNV, int RW>
 struct Both {
   using T = Tuned<S, MR, NV>;
   using W = Winograd<S, MR, NV, T>;
   using CL = ChannelsLastWeights<S, CR, CNV>;
+  using CF = ChannelsLastForward<S, RW, CNV>;
   static void winograd_forward(const Geometry& g, const float* x, const float* w, const float* b,
                                float* y) {
     W::forward(g, x, w, false, b, y);
   }
-  static constexpr Kernels kernels{&T::forward,       &T::backward_data,    &T::backward_weights,
-                                   &winograd_forward, &W::backward_data,    &W::backward_weights,
-                                   &CL::applies,      &CL::backward_weights};
+  static constexpr Kernels kernels{
+      &T::forward,       &T::backward_data,          &T::backward_weights,
+      &winograd_forward, &W::backward_data,          &W::backward_weights,
+      &CL::applies,      &CL::backward_weights,      &CF::applies,
+      &CF::forward,      &CF::applies_backward_data, &CF::backward_data};
 };
 
 }  // namespace
 
 const Kernels& avx2_kernels() {
-  return Both<Avx2, 4, 3, 6, 2>::kernels;
+  return Both<Avx2, 4, 3, 6, 2, 6>::kernels;
 }
 
 const Kernels& avx512_blocking_on_avx2_kernels() {
-  return Both<Emulated16, 8, 2, 8, 2>::kernels;
+  return Both<Emulated16, 8, 2, 8, 2, 14>::kernels;
 }
 
 }  // namespace glia::conv

@@ -20,6 +20,7 @@
 #pragma GCC target("avx512f")
 #endif
 
+#include "channels_last_forward.hpp"
 #include "channels_last_weights.hpp"
 #include "tuned.hpp"
 #include "winograd.hpp"
@@ -88,6 +89,7 @@ struct Avx512 {
 using T = Tuned<Avx512, 8, 2>;
 using W = Winograd<Avx512, 8, 2, T>;
 using CL = ChannelsLastWeights<Avx512, 8, 2>;
+using CF = ChannelsLastForward<Avx512, 14, 2>;
 
 void winograd_forward(const Geometry& g, const float* x, const float* w, const float* b, float* y) {
   W::forward(g, x, w, false, b, y);
@@ -96,9 +98,10 @@ void winograd_forward(const Geometry& g, const float* x, const float* w, const f
 }  // namespace
 
 const Kernels& avx512_kernels() {
-  static constexpr Kernels k{&T::forward,       &T::backward_data,    &T::backward_weights,
-                             &winograd_forward, &W::backward_data,    &W::backward_weights,
-                             &CL::applies,      &CL::backward_weights};
+  static constexpr Kernels k{&T::forward,       &T::backward_data,          &T::backward_weights,
+                             &winograd_forward, &W::backward_data,          &W::backward_weights,
+                             &CL::applies,      &CL::backward_weights,      &CF::applies,
+                             &CF::forward,      &CF::applies_backward_data, &CF::backward_data};
   return k;
 }
 

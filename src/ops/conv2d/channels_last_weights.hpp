@@ -30,8 +30,8 @@
 #include <cstring>
 #include <vector>
 
+#include "channels_last.hpp"
 #include "geometry.hpp"
-#include "glia/support/intrinsics.hpp"
 #include "glia/support/parallel.hpp"
 #include "glia/tensor/tensor.hpp"
 
@@ -40,6 +40,7 @@ namespace glia::conv {
 template <class S, int CR, int NV>
 struct ChannelsLastWeights {
   using V = typename S::V;
+  using Copies = ChannelsLastCopies<S>;
   static constexpr int64_t kCr = CR;
   static constexpr int64_t kNr = NV * S::L;
   static constexpr int64_t kSteps = 128;       // positions per band: dy's block fills part of L1
@@ -131,12 +132,13 @@ struct ChannelsLastWeights {
         // Transposes rows [dy_lo, dy_hi) of dy and the input rows they reach, of image n0 + i.
         const auto transpose = [&](int64_t i, int64_t dy_lo, int64_t dy_hi) {
           const int64_t x_hi = std::min(g.height, (dy_hi - 1) * g.stride + g.kernel_h - g.pad_h);
-          to_blocked<kCr>(x + (n0 + i) * g.image_size(), c_count, g.height, g.width, x_rows_done,
-                          x_hi, xt.data() + i * x_image + (g.pad_h * wp + g.pad_w) * kCr, wp * kCr,
-                          x_block);
+          Copies::to_channel_blocks(
+              x + (n0 + i) * g.image_size(), c_count, g.height, g.width, x_rows_done, x_hi, kCr,
+              xt.data() + i * x_image + (g.pad_h * wp + g.pad_w) * kCr, wp * kCr, x_block);
           x_rows_done = std::max(x_rows_done, x_hi);
-          to_blocked<kNr>(dy + (n0 + i) * g.output_size(), o_count, g.out_h, g.out_w, dy_lo, dy_hi,
-                          dyt.data() + i * dy_image, g.out_w * kNr, dy_block);
+          Copies::to_channel_blocks(dy + (n0 + i) * g.output_size(), o_count, g.out_h, g.out_w,
+                                    dy_lo, dy_hi, kNr, dyt.data() + i * dy_image, g.out_w * kNr,
+                                    dy_block);
         };
         for (int64_t i = 0; i < ni; ++i) {
           // Several images per band: each whole now. One: row by row with its bands, below,
@@ -193,55 +195,6 @@ struct ChannelsLastWeights {
     if (db) {
       for (int64_t o = 0; o < o_count; ++o)
         db[o] = static_cast<float>(bias_total[static_cast<size_t>(o)]);
-    }
-  }
-
-  // Rows [row_begin, row_end) of src {channels, rows, cols} into blocks of B channels:
-  //   dst[(channel / B) * block_stride + r * row_stride + col * B + channel % B].
-  // When B is a multiple of 8, whole groups of 8 channels by 8 columns go through an
-  // in-register transpose; the rest (the last block's odd channels, a row's last columns, and
-  // blocks of other sizes) one float at a time.
-  template <int64_t B>
-  static void to_blocked(const float* src, int64_t channels, int64_t rows, int64_t cols,
-                         int64_t row_begin, int64_t row_end, float* dst, int64_t row_stride,
-                         int64_t block_stride) {
-    constexpr int64_t kGroup = B % 8 == 0 ? 8 : B;
-    const int64_t plane = rows * cols, whole_cols = cols / 8 * 8;
-    for (int64_t r = row_begin; r < row_end; ++r) {
-      for (int64_t c0 = 0; c0 < channels; c0 += kGroup) {
-        const int64_t nc = std::min(kGroup, channels - c0);
-        const float* s = src + c0 * plane + r * cols;
-        float* d = dst + (c0 / B) * block_stride + r * row_stride + c0 % B;
-        int64_t col = 0;
-        if (kGroup == 8 && nc == 8) {
-          for (; col < whole_cols; col += 8) transpose8(s + col, plane, d + col * B, B);
-        }
-        for (; col < cols; ++col) {
-          for (int64_t c = 0; c < nc; ++c) d[col * B + c] = s[c * plane + col];
-        }
-      }
-    }
-  }
-
-  // out[j * ld_out + i] = in[i * ld_in + j] for i, j < 8.
-  static void transpose8(const float* in, int64_t ld_in, float* out, int64_t ld_out) {
-    __m256 r[8], t[8];
-    for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(in + i * ld_in);
-    for (int i = 0; i < 8; i += 2) {
-      t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
-      t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
-    }
-    for (int i = 0; i < 8; i += 4) {
-      r[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
-      r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
-      r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
-      r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
-    }
-    // r[0..3]: columns 0, 1, 2, 3 of rows 0-3 (low lanes) and 4-7 of rows 0-3 (high lanes);
-    // r[4..7] likewise for rows 4-7. Join the halves.
-    for (int i = 0; i < 4; ++i) {
-      _mm256_storeu_ps(out + i * ld_out, _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
-      _mm256_storeu_ps(out + (i + 4) * ld_out, _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
     }
   }
 };

@@ -4,8 +4,8 @@
 //   backward_data     dy {N, O, OH, OW}, w -> dx {N, C, H, W}
 //   backward_weights  dy, x -> dw {O, C, KH, KW} and, if db is not null, db {O}
 // and the same three by Winograd F(4x4, 3x3) (winograd.hpp), for problems winograd_applies(),
-// and the weight gradient channels-last (channels_last_weights.hpp), for problems
-// channels_last_weights_apply() accepts.
+// and channels-last: the weight gradient (channels_last_weights.hpp), the forward pass and the
+// stride-1 input gradient (channels_last_forward.hpp), each for the problems its *_appl* accepts.
 // A kernel must only be called when cpu_supports() its ISA.
 #pragma once
 
@@ -26,6 +26,12 @@ struct Kernels {
   bool (*channels_last_weights_apply)(const Geometry& g);
   void (*channels_last_backward_weights)(const Geometry& g, const float* dy, const float* x,
                                          float* dw, float* db);
+  bool (*channels_last_forward_applies)(const Geometry& g);
+  void (*channels_last_forward)(const Geometry& g, const float* x, const float* w,
+                                const float* bias, float* y);
+  bool (*channels_last_backward_data_applies)(const Geometry& g);
+  void (*channels_last_backward_data)(const Geometry& g, const float* dy, const float* w,
+                                      float* dx);
 };
 
 // Winograd F(4x4, 3x3) applies to 3x3 kernels at stride 1 with padding 0 to 2.
