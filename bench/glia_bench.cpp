@@ -132,6 +132,112 @@ void BM_Inference(benchmark::State& state) {
 }
 BENCHMARK(BM_Inference)->Arg(32)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3.0);
 
+// --- ResNet-18 (issue 23's whole-network proof) -------------------------------------------------
+
+// ResNet-18 for 224 x 224 images and 1000 classes, as torchvision builds it, with one change:
+// glia's max pooling has no padding, so the stem pads with zeros first (after a ReLU every input
+// is >= 0, so a zero border changes no maximum). bench/compare_pytorch builds the same network.
+// Adds each convolution's and the classifier's multiply-adds (x 2) per image to *flops.
+nn::Sequential resnet18(double* flops) {
+  nn::Sequential net;
+  int64_t size = 224;
+  const auto conv = [&](int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t pad) {
+    const int64_t out_size = (size + 2 * pad - kernel) / stride + 1;
+    *flops += 2.0 * static_cast<double>(in * out * kernel * kernel * out_size * out_size);
+    return nn::Conv2d(in, out, kernel, stride, pad, false);
+  };
+  net.add(conv(3, 64, 7, 2, 3)).add(nn::BatchNorm2d(64)).add(nn::ReLU());
+  size = 112;
+  net.add(nn::ZeroPad2d(1)).add(nn::MaxPool2d(3, 2));
+  size = 56;
+  int64_t channels = 64;
+  for (const int64_t width : {64, 128, 256, 512}) {
+    for (int block = 0; block < 2; ++block) {
+      const int64_t stride = block == 0 && width != 64 ? 2 : 1;
+      nn::Sequential body;
+      body.add(conv(channels, width, 3, stride, 1)).add(nn::BatchNorm2d(width)).add(nn::ReLU());
+      const int64_t in_size = size;
+      size = (size + 2 - 3) / stride + 1;
+      body.add(conv(width, width, 3, 1, 1)).add(nn::BatchNorm2d(width));
+      if (stride != 1 || channels != width) {
+        nn::Sequential shortcut;
+        const int64_t out_size = size;
+        size = in_size;
+        shortcut.add(conv(channels, width, 1, stride, 0)).add(nn::BatchNorm2d(width));
+        size = out_size;
+        net.add(nn::Residual(std::move(body), std::move(shortcut)));
+      } else {
+        net.add(nn::Residual(std::move(body)));
+      }
+      net.add(nn::ReLU());
+      channels = width;
+    }
+  }
+  net.add(nn::GlobalAvgPool2d()).add(nn::Flatten()).add(nn::Dense(512, 1000));
+  *flops += 2.0 * 512 * 1000;
+  return net;
+}
+
+Tensor classes(int64_t n) {
+  std::vector<float> y(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) y[static_cast<size_t>(i)] = static_cast<float>(i * 37 % 1000);
+  return Tensor::from(y, {n});
+}
+
+// A training step (forward, backward, SGD with momentum, as ResNets are trained); FLOPs counted
+// as 3 x the forward's (the two backward directions each cost one forward).
+void BM_ResNet18TrainStep(benchmark::State& state) {
+  const int64_t batch = state.range(0);
+  manual_seed(1);
+  double flops = 0;
+  nn::Sequential net = resnet18(&flops);
+  optim::SGD opt(net.parameters(), optim::SGDOptions{0.1f, 0.9f});
+  Rng rng(1);
+  const Tensor x = Tensor::rand({batch, 3, 224, 224}, rng), y = classes(batch);
+  auto step = [&] {
+    opt.zero_grad();
+    Tensor loss = cross_entropy(net.forward(x), y);
+    loss.backward();
+    opt.step();
+    benchmark::DoNotOptimize(loss.item());
+  };
+  step();
+  const Stopwatch watch;
+  for (auto _ : state) step();
+  state.SetItemsProcessed(state.iterations() * batch);
+  set_flop_counters(state, 3 * flops * static_cast<double>(batch), watch.seconds());
+  state.counters["peak_MB"] = peak_memory_mb();
+}
+BENCHMARK(BM_ResNet18TrainStep)
+    ->Arg(32)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MinTime(5.0);
+
+// Inference: eval mode, batch norm folded into the convolutions.
+void BM_ResNet18Inference(benchmark::State& state) {
+  const int64_t batch = state.range(0);
+  manual_seed(1);
+  double flops = 0;
+  nn::Sequential trained = resnet18(&flops);
+  trained.eval();
+  nn::Sequential net = nn::fold_batch_norm(trained);
+  Rng rng(1);
+  const Tensor x = Tensor::rand({batch, 3, 224, 224}, rng);
+  NoGradGuard no_grad;
+  auto step = [&] { benchmark::DoNotOptimize(net.forward(x).data()); };
+  step();
+  const Stopwatch watch;
+  for (auto _ : state) step();
+  state.SetItemsProcessed(state.iterations() * batch);
+  set_flop_counters(state, flops * static_cast<double>(batch), watch.seconds());
+}
+BENCHMARK(BM_ResNet18Inference)
+    ->Arg(32)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MinTime(5.0);
+
 // --- convolution kernels ---------------------------------------------------------------------
 // Shapes: 0 the seed's (32 x 3 x 244 x 244, 32 filters 7x7), 1 a ResNet-like 64->64 3x3 on
 // 56x56 with padding 1, 2 a 32->64 3x3 stride-2 downsampling (56x56 -> 28x28).
