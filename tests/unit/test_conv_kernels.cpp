@@ -326,9 +326,11 @@ TEST_CASE(
   CHECK(k.channels_last_weights_apply(conv::Geometry({8, 128, 28, 28}, {256, 128, 1, 1}, 2, 0, 0)));
   // Few channels: padded to whole blocks they would waste more than a quarter of the work.
   CHECK_FALSE(k.channels_last_weights_apply(conv::Geometry({8, 3, 56, 56}, {5, 3, 3, 3}, 1, 1, 1)));
-  // The seed's input layer (3 channels): the in-place kernel.
+  // The seed's input layer (3 channels) unfolded along its 7 kernel rows (21 channels); at
+  // stride 2 (ResNet's stem) there is no unfolding, and 3 channels would waste most of a block.
+  CHECK(k.channels_last_weights_apply(conv::Geometry({8, 3, 244, 244}, {32, 3, 7, 7}, 1, 0, 0)));
   CHECK_FALSE(
-      k.channels_last_weights_apply(conv::Geometry({8, 3, 244, 244}, {32, 3, 7, 7}, 1, 0, 0)));
+      k.channels_last_weights_apply(conv::Geometry({8, 3, 224, 224}, {64, 3, 7, 7}, 2, 3, 3)));
   // The channels-last forward pass: strided 3x3 layers; the input gradient: stride 1.
   CHECK(k.channels_last_forward_applies(conv::Geometry({8, 64, 56, 56}, {128, 64, 3, 3}, 2, 1, 1)));
   CHECK_FALSE(

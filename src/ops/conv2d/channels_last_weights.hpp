@@ -46,11 +46,32 @@ struct ChannelsLastWeights {
   static constexpr int64_t kSteps = 128;       // positions per band: dy's block fills part of L1
   static constexpr double kL2Bytes = 1 << 20;  // what one thread's dW may take of L2
 
-  // Where channels padded to whole blocks waste at most a quarter of the work (so not the
-  // seed's 3-channel input layer, which the in-place kernel of tuned.hpp takes).
+  static bool fills(int64_t count, int64_t block) {
+    return 4 * round_up(count, block) <= 5 * count;
+  }
+  // A layer with too few input channels for whole blocks (the seed's 3) is unfolded along its
+  // kernel rows at stride 1: input channel c and kernel row kh become channel c * KH + kh of an
+  // input whose row r is the original's row r + kh - pad_h (zero outside), with a kernel of one
+  // row. dW's layout {O, C, KH, KW} is the unfolded problem's {O, C * KH, 1, KW}.
+  static bool unfolds(const Geometry& g) {
+    return g.stride == 1 && g.kernel_h > 1 && !fills(g.channels, kCr) &&
+           fills(g.channels * g.kernel_h, kCr);
+  }
+  // Where channels padded to whole blocks (after unfolding) waste at most a quarter of the work.
   static bool applies(const Geometry& g) {
-    return 4 * round_up(g.out_channels, kNr) <= 5 * g.out_channels &&
-           4 * round_up(g.channels, kCr) <= 5 * g.channels;
+    return fills(g.out_channels, kNr) && (fills(g.channels, kCr) || unfolds(g));
+  }
+
+  // The sum of n floats in double, in four interleaved partial sums: one running sum would be
+  // a chain of dependent additions, as slow as the weight gradient's whole block on a wide layer.
+  static double sum(const float* p, int64_t n) {
+    double s[4] = {0, 0, 0, 0};
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+      for (int k = 0; k < 4; ++k) s[k] += p[i + k];
+    }
+    for (; i < n; ++i) s[0] += p[i];
+    return (s[0] + s[1]) + (s[2] + s[3]);
   }
 
   // sum[CR][NV] (in acc, row stride ld) += over images i < ni, rows r < nr, columns t < nc:
@@ -97,6 +118,23 @@ struct ChannelsLastWeights {
   // {dW {O, C, KH, KW}, db {O} (when db is not null)} from dy and x.
   static void backward_weights(const Geometry& g, const float* dy, const float* x, float* dw,
                                float* db) {
+    if (!unfolds(g)) {
+      run(g, g, dy, x, dw, db);
+      return;
+    }
+    Geometry u = g;
+    u.channels = g.channels * g.kernel_h;
+    u.height = g.out_h;
+    u.kernel_h = 1;
+    u.pad_h = 0;
+    run(u, g, dy, x, dw, db);
+  }
+
+  // Sums dW for geometry g; when g is an unfolded form of `original` (unfolds()), the input
+  // rows are unfolded while they are transposed.
+  static void run(const Geometry& g, const Geometry& original, const float* dy, const float* x,
+                  float* dw, float* db) {
+    const bool unfolded = g.kernel_h != original.kernel_h;
     const int64_t o_count = g.out_channels, c_count = g.channels, p_count = g.positions();
     const int64_t o_blocks = (o_count + kNr - 1) / kNr, c_blocks = (c_count + kCr - 1) / kCr;
     const int64_t hp = g.height + 2 * g.pad_h, wp = g.width + 2 * g.pad_w;
@@ -110,8 +148,10 @@ struct ChannelsLastWeights {
     const int64_t images_per_band = p_count >= steps ? 1 : std::max<int64_t>(1, steps / p_count);
     const int64_t rows_per_band =
         p_count >= steps ? std::max<int64_t>(1, steps / g.out_w) : g.out_h;
-    // Blocked channels-last buffers per image: x {c_blocks}{HP}{WP}{CR}, dy {o_blocks}{P}{NR}.
-    const int64_t x_block = hp * wp * kCr, dy_block = p_count * kNr;
+    // Blocked channels-last buffers per image: x {c_blocks}{HP}{WP}{CR}, dy
+    // {o_blocks}{rows}{OW}{NR}. dy holds one band's rows only (the rows of whole images when a band
+    // has several).
+    const int64_t x_block = hp * wp * kCr, dy_block = rows_per_band * g.out_w * kNr;
     const int64_t x_image = c_blocks * x_block, dy_image = o_blocks * dy_block;
     const int threads = num_threads();
     // Per thread: dW as tiles {o_blocks}{c_blocks}{taps}{CR}{NR}, in the order the loops visit.
@@ -126,19 +166,41 @@ struct ChannelsLastWeights {
       const int64_t band_images = std::min(images_per_band, end - begin);
       Tensor xt = Tensor::zeros({band_images * x_image});
       Tensor dyt = Tensor::zeros({band_images * dy_image});
+      std::vector<float> unfolded_rows;
       for (int64_t n0 = begin; n0 < end; n0 += band_images) {
         const int64_t ni = std::min(band_images, end - n0);
         int64_t x_rows_done = 0;  // input rows already transposed (one image per band)
         // Transposes rows [dy_lo, dy_hi) of dy and the input rows they reach, of image n0 + i.
         const auto transpose = [&](int64_t i, int64_t dy_lo, int64_t dy_hi) {
           const int64_t x_hi = std::min(g.height, (dy_hi - 1) * g.stride + g.kernel_h - g.pad_h);
-          Copies::to_channel_blocks(
-              x + (n0 + i) * g.image_size(), c_count, g.height, g.width, x_rows_done, x_hi, kCr,
-              xt.data() + i * x_image + (g.pad_h * wp + g.pad_w) * kCr, wp * kCr, x_block);
+          float* x_dst = xt.data() + i * x_image + (g.pad_h * wp + g.pad_w) * kCr;
+          const float* x_n = x + (n0 + i) * original.image_size();
+          if (unfolded && x_rows_done < x_hi) {
+            // Rows [x_rows_done, x_hi) of the unfolded input, NCHW, then into blocks.
+            const int64_t rows = x_hi - x_rows_done;
+            unfolded_rows.resize(static_cast<size_t>(c_count * rows * g.width));
+            for (int64_t c = 0; c < c_count; ++c) {
+              const int64_t plane = c / original.kernel_h, kh = c % original.kernel_h;
+              for (int64_t r = 0; r < rows; ++r) {
+                const int64_t ih = x_rows_done + r + kh - original.pad_h;
+                float* out = unfolded_rows.data() + (c * rows + r) * g.width;
+                if (ih >= 0 && ih < original.height) {
+                  std::copy_n(x_n + (plane * original.height + ih) * g.width, g.width, out);
+                } else {
+                  std::fill_n(out, g.width, 0.0f);
+                }
+              }
+            }
+            Copies::to_channel_blocks(unfolded_rows.data(), c_count, rows, g.width, 0, rows, kCr,
+                                      x_dst + x_rows_done * wp * kCr, wp * kCr, x_block);
+          } else if (!unfolded) {
+            Copies::to_channel_blocks(x_n, c_count, g.height, g.width, x_rows_done, x_hi, kCr,
+                                      x_dst, wp * kCr, x_block);
+          }
           x_rows_done = std::max(x_rows_done, x_hi);
-          Copies::to_channel_blocks(dy + (n0 + i) * g.output_size(), o_count, g.out_h, g.out_w,
-                                    dy_lo, dy_hi, kNr, dyt.data() + i * dy_image, g.out_w * kNr,
-                                    dy_block);
+          Copies::to_channel_blocks(dy + (n0 + i) * g.output_size() + dy_lo * g.out_w, o_count,
+                                    g.out_h, g.out_w, 0, dy_hi - dy_lo, kNr,
+                                    dyt.data() + i * dy_image, g.out_w * kNr, dy_block);
         };
         for (int64_t i = 0; i < ni; ++i) {
           // Several images per band: each whole now. One: row by row with its bands, below,
@@ -149,10 +211,8 @@ struct ChannelsLastWeights {
           }
           if (db) {
             for (int64_t o = 0; o < o_count; ++o) {
-              const float* row = dy + ((n0 + i) * o_count + o) * p_count;
-              double s = 0.0;
-              for (int64_t p = 0; p < p_count; ++p) s += row[p];
-              bias_acc[static_cast<size_t>(o)] += s;
+              bias_acc[static_cast<size_t>(o)] +=
+                  sum(dy + ((n0 + i) * o_count + o) * p_count, p_count);
             }
           }
         }
@@ -161,7 +221,7 @@ struct ChannelsLastWeights {
           if (ni == 1) transpose(0, r0, r0 + nr);
           float* sums = acc.data();
           for (int64_t ob = 0; ob < o_blocks; ++ob) {
-            const float* dy_band = dyt.data() + ob * dy_block + r0 * g.out_w * kNr;
+            const float* dy_band = dyt.data() + ob * dy_block;
             for (int64_t cb = 0; cb < c_blocks; ++cb) {
               for (int64_t tap = 0; tap < taps; ++tap, sums += tile) {
                 const int64_t kh = tap / g.kernel_w, kw = tap % g.kernel_w;
