@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Prints the cross-validation tables (markdown) from reproduce_cv.sh's runs.
 
-summarize_cv.py OUT glia|seed: each seed's pooled figures from its cv.json, their mean, the
-seeds' ensemble, and the same models with fewer test-time flips when oof_predictions_hflip.tsv /
+summarize_cv.py OUT glia|seed: each seed's pooled figures from its cv.json (with the ECE's 95%
+bootstrap interval, and the ECE a perfectly calibrated model would show on as many scans), their
+mean, the seeds' ensemble, and the same models with fewer test-time flips when oof_predictions_hflip.tsv /
 oof_predictions_no_tta.tsv exist (accuracy at 0.5, ROC AUC, ECE with 10 bins, as cv computes
 them), and for glia a post hoc temperature per fold fitted on the other folds' out-of-fold
 predictions. summarize_cv.py OUT ablation: the rows of ablation_rows.txt. summarize_cv.py OUT exact: the glia
@@ -11,9 +12,9 @@ twins the latter split across folds."""
 import json
 import math
 import os
+import random
 import statistics
 import sys
-
 
 
 def log_loss(pooled):
@@ -53,14 +54,41 @@ def roc_auc(labels, probs):
 
 
 def ece(labels, probs, bins=10):
-    total = 0.0
-    for b in range(bins):
-        members = [i for i, p in enumerate(probs) if min(int(p * bins), bins - 1) == b]
-        if members:
-            mean_p = sum(probs[i] for i in members) / len(members)
-            fraction = sum(labels[i] for i in members) / len(members)
-            total += abs(mean_p - fraction) * len(members)
-    return total / len(labels)
+    """Expected calibration error with equal-width bins, as cv computes it."""
+    counts, prob_sums, label_sums = [0] * bins, [0.0] * bins, [0] * bins
+    for y, p in zip(labels, probs):
+        b = min(int(p * bins), bins - 1)
+        counts[b] += 1
+        prob_sums[b] += p
+        label_sums[b] += y
+    return sum(abs(prob_sums[b] - label_sums[b]) for b in range(bins)) / len(labels)
+
+
+def percentiles(values):
+    """The 2.5th and 97.5th percentiles of a list."""
+    values = sorted(values)
+    return values[int(0.025 * (len(values) - 1))], values[int(0.975 * (len(values) - 1))]
+
+
+def ece_interval(labels, probs, resamples=2000, seed=1):
+    """The ECE's 95% bootstrap interval over the scans (as cv's intervals for accuracy and AUC)."""
+    rng, n = random.Random(seed), len(labels)
+    values = []
+    for _ in range(resamples):
+        picks = [rng.randrange(n) for _ in range(n)]
+        values.append(ece([labels[i] for i in picks], [probs[i] for i in picks]))
+    return percentiles(values)
+
+
+def calibrated_ece(probs, measured, draws=2000, seed=1):
+    """The ECE that a perfectly calibrated model with these probabilities would still show on this
+    many scans, each label drawn from its own probability: the mean and 95% range of that floor,
+    and the share of draws at or above the measured ECE (how often calibration alone would look
+    this bad)."""
+    rng = random.Random(seed)
+    values = [ece([int(rng.random() < p) for p in probs], probs) for _ in range(draws)]
+    return (statistics.mean(values),) + percentiles(values) + (
+        sum(v >= measured for v in values) / draws,)
 
 
 def figures(labels, probs):
@@ -121,20 +149,33 @@ def recipe_tables(out, recipe):
             if os.path.exists(path):
                 tta.setdefault(name, []).append((seed, figures(*read_predictions(path))))
     print("\n### recipe %s, 5-fold cross-validation\n" % recipe)
-    print("| seed | accuracy (95% CI) | ROC AUC (95% CI) | F1 | ECE | log loss | Brier | wall | peak MB |")
+    print("| seed | accuracy (95% CI) | ROC AUC (95% CI) | F1 | ECE (95% CI) | log loss | Brier | wall | peak MB |")
     print("|---|---|---|---|---|---|---|---|---|")
+    floors = []
     for seed, cv in rows:
         p = cv["pooled"]
-        print("| %d | %.3f (%.3f-%.3f) | %.3f (%.3f-%.3f) | %.3f | %.3f | %.3f | %.3f | %.1f min | %.0f |" % (
-            seed, p["accuracy"], p["accuracy_ci95"][0], p["accuracy_ci95"][1], p["roc_auc"],
-            p["roc_auc_ci95"][0], p["roc_auc_ci95"][1], p["f1"], p["ece"], log_loss(p), p["brier"],
-            cv["wall_seconds"] / 60, cv["peak_memory_mb"]))
+        labels, probs = read_predictions(os.path.join(out, "%s-seed%d" % (recipe, seed),
+                                                      "oof_predictions.tsv"))
+        floors.append((seed, calibrated_ece(probs, p["ece"])))
+        print("| %d | %.3f (%.3f-%.3f) | %.3f (%.3f-%.3f) | %.3f | %.3f (%.3f-%.3f) | %.3f | %.3f | %.1f min | %.0f |" % (
+            (seed, p["accuracy"], p["accuracy_ci95"][0], p["accuracy_ci95"][1], p["roc_auc"],
+             p["roc_auc_ci95"][0], p["roc_auc_ci95"][1], p["f1"], p["ece"])
+            + ece_interval(labels, probs) + (log_loss(p), p["brier"], cv["wall_seconds"] / 60,
+                                              cv["peak_memory_mb"])))
     if len(rows) > 1:
         mean = lambda key: statistics.mean(cv["pooled"][key] for _, cv in rows)
         sd = lambda key: statistics.stdev(cv["pooled"][key] for _, cv in rows)
-        print("| mean | %.3f (sd %.3f) | %.3f (sd %.3f) | %.3f | %.3f | %.3f | %.3f | | |" % (
+        print("| mean | %.3f (sd %.3f) | %.3f (sd %.3f) | %.3f | %.3f (sd %.3f) | %.3f | %.3f | | |" % (
             mean("accuracy"), sd("accuracy"), mean("roc_auc"), sd("roc_auc"), mean("f1"),
-            mean("ece"), statistics.mean(log_loss(cv["pooled"]) for _, cv in rows), mean("brier")))
+            mean("ece"), sd("ece"), statistics.mean(log_loss(cv["pooled"]) for _, cv in rows),
+            mean("brier")))
+    if floors:
+        print("\nthe ECE a perfectly calibrated model with the same probabilities would show on "
+              "these %d scans (labels drawn from the probabilities, 2000 draws): %s" % (
+                  rows[0][1]["pooled"]["count"],
+                  "; ".join("seed %d %.3f (95%%: %.3f-%.3f; at or above the measured ECE in %.0f%% of "
+                            "draws)" % ((seed,) + floor[:3] + (100 * floor[3],))
+                            for seed, floor in floors)))
     if len(rows) > 1:
         # Each scan's probabilities from every seed averaged: still out of fold, since no seed's
         # model that tested a scan had trained on it.
