@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
+#include <vector>
 
 #include <glia/io/image.hpp>
 #include <glia/support/parallel.hpp>
@@ -25,8 +26,9 @@ std::string plain(double v) {
 
 CLI::Option* add_augment_option(CLI::App& command, std::optional<AugmentMode>& augment,
                                 const std::string& description) {
-  const std::initializer_list<AugmentMode> modes = {AugmentMode::none, AugmentMode::folder,
-                                                    AugmentMode::online};
+  // A vector, not an initializer_list: the callback below runs after this function returns.
+  const std::vector<AugmentMode> modes = {AugmentMode::none, AugmentMode::folder,
+                                          AugmentMode::online};
   return command
       .add_option_function<std::string>(
           "--augment",

@@ -2,7 +2,6 @@
 // (add_mode_option), run.json and report.json write them, --resume reads them back.
 #pragma once
 
-#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -42,7 +41,7 @@ std::string name_of(Mode mode) {
 
 // The names of `modes`, in order.
 template <class Mode>
-std::vector<std::string> names_of(std::initializer_list<Mode> modes) {
+std::vector<std::string> names_of(const std::vector<Mode>& modes) {
   std::vector<std::string> names;
   for (Mode m : modes) names.push_back(name_of(m));
   return names;
@@ -50,7 +49,7 @@ std::vector<std::string> names_of(std::initializer_list<Mode> modes) {
 
 // The mode from its name; std::invalid_argument naming the choices for another word.
 template <class Mode>
-Mode mode_named(const std::string& name, std::initializer_list<Mode> modes) {
+Mode mode_named(const std::string& name, const std::vector<Mode>& modes) {
   std::string choices;
   for (Mode m : modes) {
     if (name_of(m) == name) return m;
@@ -60,10 +59,12 @@ Mode mode_named(const std::string& name, std::initializer_list<Mode> modes) {
 }
 
 // An option whose value is one of `modes`, by name ("--split grouped"); `show_default` shows
-// the mode's current value as the default in --help.
+// the mode's current value as the default in --help. The callback runs at parse time, after the
+// caller's braced list is gone, so it keeps its own copy of the modes (an initializer_list
+// captured here would dangle).
 template <class Mode>
 CLI::Option* add_mode_option(CLI::App& command, const std::string& flag, Mode& mode,
-                             std::initializer_list<Mode> modes, const std::string& description,
+                             std::vector<Mode> modes, const std::string& description,
                              bool show_default = true) {
   CLI::Option* option = command.add_option_function<std::string>(
       flag, [&mode, modes](const std::string& name) { mode = mode_named(name, modes); },

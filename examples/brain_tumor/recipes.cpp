@@ -159,7 +159,8 @@ const std::map<std::string, Setter>& setters() {
       {"monitor",
        [](Recipe& r, const std::string& name, const std::string& value) {
          try {
-           r.monitor = mode_named(value, {Monitor::val_loss, Monitor::val_accuracy, Monitor::last});
+           r.monitor = mode_named<Monitor>(
+               value, {Monitor::val_loss, Monitor::val_accuracy, Monitor::last});
          } catch (const std::invalid_argument& e) {
            throw std::invalid_argument("--set " + name + ": " + e.what());
          }

@@ -52,6 +52,20 @@ contains "$work/err" "Usage: brain_tumor train" "a train usage error shows train
 expect 2 "bad number" -- "$bin" train --epochs abc
 contains "$work/err" "'abc' is not a whole number from 1 to" "bad number is named"
 expect 2 "bad choice" -- "$bin" train --split random
+# Every name of every mode option is taken, and reaches the command: each run below gets past
+# the command line and stops at the missing data folder (exit 1, not a usage error or an abort).
+for mode in grouped paper; do
+  expect 1 "--split $mode" -- "$bin" train --split "$mode" --data "$work/nowhere" --out "$work/m"
+done
+for mode in none folder online; do
+  expect 1 "--augment $mode" -- "$bin" train --augment "$mode" --data "$work/nowhere" --out "$work/m"
+done
+for mode in auto exact near; do
+  expect 1 "--duplicates $mode" -- "$bin" cv --duplicates "$mode" --data "$work/nowhere" --out "$work/m"
+done
+expect 2 "--duplicates exact with --groups" -- "$bin" train --duplicates exact --groups "$work/g.tsv" \
+  --out "$work/m"
+contains "$work/err" "--groups needs --duplicates near" "train is told --duplicates exact"
 expect 2 "zero batch" -- "$bin" train --batch 0
 expect 2 "flag without value" -- "$bin" train --out
 expect 2 "evaluate without model" -- "$bin" evaluate --data "$work"
