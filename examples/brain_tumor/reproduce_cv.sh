@@ -8,7 +8,7 @@
 #                                                  fold's model again with fewer test-time flips
 #                                                  (the TTA rows)
 #   reproduce_cv.sh BRAIN_TUMOR DATA OUT seed      the seed recipe, seeds 1, 2, 3, one thread each
-#                                                  as they were measured (about 62 minutes each
+#                                                  as they were measured (about 64 minutes each
 #                                                  with another run beside it, Intel Xeon)
 #   reproduce_cv.sh BRAIN_TUMOR DATA OUT exact     the glia recipe, seeds 1, 2, 3, merging only
 #                                                  identical files (the protocol before issue 21):

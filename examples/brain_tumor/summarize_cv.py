@@ -55,10 +55,9 @@ def roc_auc(labels, probs):
 
 def ece(labels, probs, bins=10):
     """Expected calibration error with equal-width bins, as cv computes it."""
-    counts, prob_sums, label_sums = [0] * bins, [0.0] * bins, [0] * bins
+    prob_sums, label_sums = [0.0] * bins, [0] * bins
     for y, p in zip(labels, probs):
         b = min(int(p * bins), bins - 1)
-        counts[b] += 1
         prob_sums[b] += p
         label_sums[b] += y
     return sum(abs(prob_sums[b] - label_sums[b]) for b in range(bins)) / len(labels)
