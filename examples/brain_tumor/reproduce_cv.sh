@@ -16,6 +16,10 @@
 #   reproduce_cv.sh BRAIN_TUMOR DATA OUT ablation  the tuning path on seed 102, one thread (as the
 #                                                  tuning runs were made): each row changes one
 #                                                  thing (4-5 hours in all)
+#   reproduce_cv.sh BRAIN_TUMOR DATA OUT retune    the rows of retune_rows.txt on the tuning seeds
+#                                                  101 and 102, near duplicates merged, one
+#                                                  thread (about 37 minutes a run with another
+#                                                  beside it, Intel Xeon)
 #
 # Near duplicates are merged as the reviewed groups file says (brain_mri_groups.tsv, beside this
 # script), the same for every run. Then it prints the tables (summarize_cv.py).
@@ -89,8 +93,20 @@ case "$what" in
     evaluate_folds "$out/ablation/size96" vflip
     evaluate_folds "$out/ablation/recipe" hflip --set vflip_tta=false
     ;;
+  retune)
+    # Candidate changes to the recipe, each on both tuning seeds and the same folds as the
+    # recipe's own run there.
+    while IFS='|' read -r name settings _; do
+      case "$name" in '' | '#'*) continue ;; esac
+      for seed in 101 102; do
+        # shellcheck disable=SC2086  # settings are words
+        run_cv "retune/$name-seed$seed" --seed "$seed" --threads 1 --recipe glia \
+          --groups "$groups" $settings
+      done
+    done < "$(dirname "$0")/retune_rows.txt"
+    ;;
   *)
-    echo "usage: $0 BRAIN_TUMOR DATA OUT glia|seed|exact|ablation" >&2
+    echo "usage: $0 BRAIN_TUMOR DATA OUT glia|seed|exact|ablation|retune" >&2
     exit 2
     ;;
 esac

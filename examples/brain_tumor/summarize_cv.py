@@ -8,7 +8,8 @@ oof_predictions_no_tta.tsv exist (accuracy at 0.5, ROC AUC, ECE with 10 bins, as
 them), and for glia a post hoc temperature per fold fitted on the other folds' out-of-fold
 predictions. summarize_cv.py OUT ablation: the rows of ablation_rows.txt. summarize_cv.py OUT exact: the glia
 runs with near duplicates merged against the same seeds with identical files merged only, and the
-twins the latter split across folds."""
+twins the latter split across folds. summarize_cv.py OUT retune: the rows of retune_rows.txt on
+the tuning seeds, each against the recipe on the same folds (paired)."""
 import json
 import math
 import os
@@ -292,9 +293,61 @@ def leak_table(out):
                       len(scans), accuracy(oof, rest), len(rest)))
 
 
+def paired_difference(base, other, resamples=2000, seed=1):
+    """Accuracy of other minus base on the same scans (both {file: (label, prob, fold)}, the
+    same folds), its 95% paired bootstrap interval, and the scans only base / only other gets
+    right."""
+    names = sorted(base)
+    right = lambda oof, n: (oof[n][1] > 0.5) == (oof[n][0] == 1)
+    deltas = [right(other, n) - right(base, n) for n in names]
+    rng = random.Random(seed)
+    draws = [statistics.mean(deltas[rng.randrange(len(deltas))] for _ in deltas)
+             for _ in range(resamples)]
+    return (statistics.mean(deltas),) + percentiles(draws) + (
+        deltas.count(-1), deltas.count(1))
+
+
+def retune_table(out):
+    rows_file = os.path.join(os.path.dirname(os.path.abspath(__file__)), "retune_rows.txt")
+    seeds = (101, 102)
+    print("\n### candidate changes on the tuning seeds, near duplicates merged (one thread)\n")
+    print("| row | seed | accuracy (95% CI) | ROC AUC (95% CI) | ECE | accuracy minus the "
+          "recipe's, same folds (95% paired CI) | scans only the recipe / only this row gets "
+          "right | wall |")
+    print("|---|---|---|---|---|---|---|---|")
+    with open(rows_file) as f:
+        rows = [line.rstrip("\n").split("|") for line in f
+                if line.strip() and not line.startswith("#")]
+    base_name = rows[0][0]
+    for name, _, description in rows:
+        results = []
+        for seed in seeds:
+            run = os.path.join(out, "retune", "%s-seed%d" % (name, seed))
+            cv = read_cv(run)
+            if cv is None:
+                print("| %s | %d | not run | | | | | |" % (description, seed))
+                continue
+            p = cv["pooled"]
+            results.append(p)
+            base_run = os.path.join(out, "retune", "%s-seed%d" % (base_name, seed))
+            paired = "| |"
+            if name != base_name and read_cv(base_run) is not None:
+                d = paired_difference(read_oof(base_run), read_oof(run))
+                paired = "%+.3f (%+.3f to %+.3f) | %d / %d |" % d
+            print("| %s | %d | %.3f (%.3f-%.3f) | %.3f (%.3f-%.3f) | %.3f | %s %.1f min |" % (
+                description, seed, p["accuracy"], p["accuracy_ci95"][0], p["accuracy_ci95"][1],
+                p["roc_auc"], p["roc_auc_ci95"][0], p["roc_auc_ci95"][1], p["ece"], paired,
+                cv["wall_seconds"] / 60))
+        if len(results) == len(seeds):
+            print("| %s | mean | %.3f | %.3f | %.3f | | | |" % ((description,) + tuple(
+                statistics.mean(p[k] for p in results) for k in ("accuracy", "roc_auc", "ece"))))
+
+
 def main(out, what):
     if what == "ablation":
         ablation_table(out)
+    elif what == "retune":
+        retune_table(out)
     elif what == "exact":
         leak_table(out)
     else:
