@@ -32,9 +32,11 @@ run_cv() {  # run_cv NAME ARGS...: brain_tumor cv into $out/NAME unless it has f
   local run="$out/$1"
   shift
   [ -f "$run/cv.json" ] && return 0
+  mkdir -p "$(dirname "$run")"  # ablation/ and retune/ hold their rows' runs
   local resume=(--force)
   [ -f "$run/run.json" ] && resume=(--resume)
-  "$binary" cv --data "$data" --folds 5 --out "$run" "$@" "${resume[@]}" > "$run.log" 2>&1
+  # stdin closed: the ablation and retune loops read their rows from it
+  "$binary" cv --data "$data" --folds 5 --out "$run" "$@" "${resume[@]}" < /dev/null > "$run.log" 2>&1
 }
 
 # evaluate_folds RUN NAME SETTINGS...: each fold's model on its own test scans, with other
