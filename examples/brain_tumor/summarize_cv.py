@@ -91,8 +91,20 @@ def calibrated_ece(probs, measured, draws=2000, seed=1):
         sum(v >= measured for v in values) / draws,)
 
 
+def correct(label, prob):
+    """Whether a scan's verdict is right: positive when the probability is above 0.5, as cv."""
+    return (prob > 0.5) == (label == 1)
+
+
+def read_rows(name):
+    """(name, settings, description) of each row of a rows file beside this script."""
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), name)) as f:
+        return [line.rstrip("\n").split("|") for line in f
+                if line.strip() and not line.startswith("#")]
+
+
 def figures(labels, probs):
-    accuracy = sum((p >= 0.5) == (y == 1) for y, p in zip(labels, probs)) / len(labels)
+    accuracy = sum(correct(y, p) for y, p in zip(labels, probs)) / len(labels)
     return accuracy, roc_auc(labels, probs), ece(labels, probs)
 
 
@@ -213,24 +225,19 @@ def recipe_tables(out, recipe):
 
 
 def ablation_table(out):
-    rows_file = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ablation_rows.txt")
     print("\n### what each part bought (seed 102, one thread)\n")
     print("| row | settings on top of the glia recipe | accuracy (95% CI) | ROC AUC (95% CI) | ECE | wall |")
     print("|---|---|---|---|---|---|")
-    with open(rows_file) as f:
-        for line in f:
-            if not line.strip() or line.startswith("#"):
-                continue
-            name, settings, description = line.rstrip("\n").split("|")
-            cv = read_cv(os.path.join(out, "ablation", name))
-            if cv is None:
-                print("| %s | `%s` | not run | | | |" % (description, settings or "none"))
-                continue
-            p = cv["pooled"]
-            print("| %s | `%s` | %.3f (%.3f-%.3f) | %.3f (%.3f-%.3f) | %.3f | %.1f min |" % (
-                description, settings or "none", p["accuracy"], p["accuracy_ci95"][0],
-                p["accuracy_ci95"][1], p["roc_auc"], p["roc_auc_ci95"][0], p["roc_auc_ci95"][1],
-                p["ece"], cv["wall_seconds"] / 60))
+    for name, settings, description in read_rows("ablation_rows.txt"):
+        cv = read_cv(os.path.join(out, "ablation", name))
+        if cv is None:
+            print("| %s | `%s` | not run | | | |" % (description, settings or "none"))
+            continue
+        p = cv["pooled"]
+        print("| %s | `%s` | %.3f (%.3f-%.3f) | %.3f (%.3f-%.3f) | %.3f | %.1f min |" % (
+            description, settings or "none", p["accuracy"], p["accuracy_ci95"][0],
+            p["accuracy_ci95"][1], p["roc_auc"], p["roc_auc_ci95"][0], p["roc_auc_ci95"][1],
+            p["ece"], cv["wall_seconds"] / 60))
     again = (("size96", "vflip", "the size96 row's models with vertical flips too"),
              ("recipe", "hflip", "the recipe's models with horizontal flips only"))
     for name, views, title in again:
@@ -279,7 +286,7 @@ def leak_table(out):
             scans.update(x for pair in pairs for x in pair)
         rest = [name for name in exact if name not in scans]
         accuracy = lambda oof, names: statistics.mean(
-            (oof[n][1] > 0.5) == (oof[n][0] == 1) for n in names) if names else float("nan")
+            correct(*oof[n][:2]) for n in names) if names else float("nan")
         for label, cv, oof in (("identical only", exact_cv, exact), ("near too", near_cv, near)):
             p = cv["pooled"]
             merged = cv.get("duplicate_scans_merged", {}).get("total", 0)
@@ -297,9 +304,7 @@ def paired_difference(base, other, resamples=2000, seed=1):
     """Accuracy of other minus base on the same scans (both {file: (label, prob, fold)}, the
     same folds), its 95% paired bootstrap interval, and the scans only base / only other gets
     right."""
-    names = sorted(base)
-    right = lambda oof, n: (oof[n][1] > 0.5) == (oof[n][0] == 1)
-    deltas = [right(other, n) - right(base, n) for n in names]
+    deltas = [correct(*other[n][:2]) - correct(*base[n][:2]) for n in sorted(base)]
     rng = random.Random(seed)
     draws = [statistics.mean(deltas[rng.randrange(len(deltas))] for _ in deltas)
              for _ in range(resamples)]
@@ -308,16 +313,13 @@ def paired_difference(base, other, resamples=2000, seed=1):
 
 
 def retune_table(out):
-    rows_file = os.path.join(os.path.dirname(os.path.abspath(__file__)), "retune_rows.txt")
     seeds = (101, 102)
     print("\n### candidate changes on the tuning seeds, near duplicates merged (one thread)\n")
     print("| row | seed | accuracy (95% CI) | ROC AUC (95% CI) | ECE | accuracy minus the "
           "recipe's, same folds (95% paired CI) | scans only the recipe / only this row gets "
           "right | wall |")
     print("|---|---|---|---|---|---|---|---|")
-    with open(rows_file) as f:
-        rows = [line.rstrip("\n").split("|") for line in f
-                if line.strip() and not line.startswith("#")]
+    rows = read_rows("retune_rows.txt")
     base_name = rows[0][0]
     for name, _, description in rows:
         results = []
