@@ -18,7 +18,7 @@
 #                                                  thing (4-5 hours in all)
 #   reproduce_cv.sh BRAIN_TUMOR DATA OUT retune    the rows of retune_rows.txt on the tuning seeds
 #                                                  101 and 102, near duplicates merged, one
-#                                                  thread (about 37 minutes a run with another
+#                                                  thread (31-38 minutes a run with another
 #                                                  beside it, Intel Xeon)
 #
 # Near duplicates are merged as the reviewed groups file says (brain_mri_groups.tsv, beside this
